@@ -1,0 +1,965 @@
+"""extract: one Go file's bytes -> FileFacts (see kubetorch.ir for the shapes).
+
+A single-pass visitor over the tree-sitter-go syntax tree, in the manner of pyflakes: one method
+per node kind, a scope stack that turns every local name into a uid, so later stages never have
+to redo Go's scoping rules. Everything here is a pure function of the file's bytes, which is what
+lets the pipeline cache it by content hash.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from kubetorch.ir import UNKNOWN_TYPE, FileFacts, Func, TypeDecl, ValueDecl, Var
+
+GENERATED_RE = re.compile(rb"^// Code generated .* DO NOT EDIT\.$", re.M)
+BUILD_RE = re.compile(rb"^//go:build (.+)$", re.M)
+
+
+@lru_cache(maxsize=1)
+def go_parser():
+    """The tree-sitter parser, built once per process (it is not picklable, so never shipped)."""
+    import tree_sitter_go
+    from tree_sitter import Language, Parser
+
+    return Parser(Language(tree_sitter_go.language()))
+
+
+def is_generated(source: bytes) -> bool:
+    """Go's convention: a `// Code generated ... DO NOT EDIT.` line before the package clause."""
+    head = source[: source.find(b"\npackage ") + 1] if b"\npackage " in source else source[:4096]
+    return GENERATED_RE.search(head) is not None
+
+
+class SyntaxFailure(Exception):
+    """The file is not Go at all (no package clause could be read)."""
+
+
+def extract(source: bytes) -> FileFacts:
+    """Parse one file and return its facts. Raises SyntaxFailure only when nothing usable is left."""
+    tree = go_parser().parse(source)
+    return _Extractor(source).file(tree.root_node)
+
+
+def _text(node) -> str:
+    return node.text.decode("utf-8", "replace")
+
+
+def _line(node) -> int:
+    return node.start_point[0] + 1
+
+
+_LITERAL_KINDS = {
+    "int_literal": "i",
+    "float_literal": "f",
+    "imaginary_literal": "x",
+    "rune_literal": "r",
+}
+_TYPE_NODES = frozenset(
+    {
+        "slice_type",
+        "map_type",
+        "array_type",
+        "implicit_length_array_type",
+        "channel_type",
+        "pointer_type",
+        "struct_type",
+        "interface_type",
+        "function_type",
+        "qualified_type",
+        "generic_type",
+        "type_identifier",
+        "parenthesized_type",
+    }
+)
+_IGNORED_STMTS = frozenset(
+    {
+        "comment",
+        "empty_statement",
+        "break_statement",
+        "continue_statement",
+        "goto_statement",
+        "fallthrough_statement",
+        "inc_statement",
+        "dec_statement",
+        ";",
+        "\n",
+    }
+)
+
+
+class _Frame:
+    """A function being visited: where its statements go and which outer scopes it captures."""
+
+    __slots__ = ("base_depth", "captures", "children", "func", "stmts")
+
+    def __init__(self, func: Func, base_depth: int):
+        self.func = func
+        self.base_depth = base_depth
+        self.stmts: list = []
+        self.captures: dict[int, None] = {}
+        self.children = 0
+
+
+class _Extractor:
+    def __init__(self, source: bytes):
+        self.source = source
+        self.funcs: list[Func] = []
+        self.types: list[TypeDecl] = []
+        self.values: list[ValueDecl] = []
+        self.scopes: list[dict[str, int]] = []
+        self.scope_frames: list[int] = []  # frame depth owning each scope
+        self.frames: list[_Frame] = []
+        self.vars: list[Var] = []
+        self.root: int | None = None
+        self.local_types: list[dict[str, str]] = []
+        self.glob_literals = 0
+        self.stmt_dispatch = {
+            "expression_statement": self.s_expression,
+            "short_var_declaration": self.s_short_var,
+            "assignment_statement": self.s_assign,
+            "var_declaration": self.s_var_decl,
+            "const_declaration": self.s_var_decl,
+            "type_declaration": self.s_local_type,
+            "return_statement": self.s_return,
+            "go_statement": self.s_go,
+            "defer_statement": self.s_go,
+            "if_statement": self.s_if,
+            "for_statement": self.s_for,
+            "expression_switch_statement": self.s_switch,
+            "type_switch_statement": self.s_type_switch,
+            "select_statement": self.s_select,
+            "labeled_statement": self.s_labeled,
+            "block": self.s_block,
+            "statement_list": self.s_list,
+            "send_statement": self.s_send,
+            "receive_statement": self.s_receive,
+        }
+        self.expr_dispatch = {
+            "identifier": self.e_ident,
+            "selector_expression": self.e_selector,
+            "call_expression": self.e_call,
+            "composite_literal": self.e_composite,
+            "func_literal": self.e_func_literal,
+            "unary_expression": self.e_unary,
+            "binary_expression": self.e_binary,
+            "index_expression": self.e_index,
+            "slice_expression": self.e_slice,
+            "type_assertion_expression": self.e_assert,
+            "type_conversion_expression": self.e_conversion,
+            "parenthesized_expression": self.e_paren,
+            "interpreted_string_literal": self.e_string,
+            "raw_string_literal": self.e_string,
+            "literal_value": self.e_literal_value,
+            "generic_type": self.e_generic,
+        }
+
+    # ---------------------------------------------------------------- file level
+    def file(self, root) -> FileFacts:
+        package = ""
+        imports: list[tuple[str | None, str]] = []
+        for child in root.named_children:
+            kind = child.type
+            if kind == "package_clause":
+                for c in child.named_children:
+                    if c.type == "package_identifier":
+                        package = _text(c)
+            elif kind == "import_declaration":
+                self._imports(child, imports)
+            elif kind == "function_declaration":
+                self.function(child, method=False)
+            elif kind == "method_declaration":
+                self.function(child, method=True)
+            elif kind == "type_declaration":
+                self.type_declaration(child, self.types, prefix="")
+            elif kind in ("var_declaration", "const_declaration"):
+                self.package_values(child, const=kind == "const_declaration")
+        if not package:
+            raise SyntaxFailure("no package clause")
+        errors: tuple[str, ...] = ()
+        if root.has_error:
+            errors = tuple(_syntax_errors(root))
+        return FileFacts(
+            package=package,
+            imports=tuple(imports),
+            types=tuple(self.types),
+            funcs=tuple(self.funcs),
+            values=tuple(self.values),
+            lines=self.source.count(b"\n") + (0 if self.source.endswith(b"\n") else 1),
+            errors=errors,
+            generated=is_generated(self.source),
+            build_tags=tuple(m.decode("utf-8", "replace") for m in BUILD_RE.findall(self.source[:4096])),
+        )
+
+    def _imports(self, node, out: list) -> None:
+        for spec in node.named_children:
+            if spec.type == "import_spec_list":
+                self._imports(spec, out)
+            elif spec.type == "import_spec":
+                name = spec.child_by_field_name("name")
+                path = spec.child_by_field_name("path")
+                if path is None:
+                    continue
+                alias = _text(name) if name is not None else None
+                out.append((alias, _text(path)[1:-1]))
+
+    def package_values(self, node, const: bool) -> None:
+        for spec in _specs(node):
+            names = [_text(c) for c in spec.children_by_field_name("name")]
+            tnode = spec.child_by_field_name("type")
+            vtype = self.texpr(tnode) if tnode is not None else None
+            vnode = spec.child_by_field_name("value")
+            values = self._package_exprs(vnode) if vnode is not None else []
+            for i, name in enumerate(names):
+                value = values[i] if i < len(values) else (values[0] if len(values) == 1 else None)
+                self.values.append(
+                    ValueDecl(name, vtype, value, _line(spec), const, i if len(values) == 1 else 0)
+                )
+
+    def _package_exprs(self, node) -> list:
+        """Package-level initializers: func literals in them become functions named glob.funcN."""
+        nodes = node.named_children if node.type == "expression_list" else [node]
+        return [self.expr(n) for n in nodes if n.type != "comment"]
+
+    # ---------------------------------------------------------------- types
+    def type_declaration(self, node, out: list, prefix: str) -> None:
+        for spec in node.named_children:
+            if spec.type not in ("type_spec", "type_alias"):
+                continue
+            name_node = spec.child_by_field_name("name")
+            tnode = spec.child_by_field_name("type")
+            if name_node is None or tnode is None:
+                continue
+            tparams = self.type_params(spec.child_by_field_name("type_parameters"))
+            out.append(
+                TypeDecl(
+                    name=prefix + _text(name_node),
+                    type=self.texpr(tnode),
+                    line=_line(spec),
+                    type_params=tparams,
+                    alias=spec.type == "type_alias",
+                )
+            )
+
+    def type_params(self, node) -> tuple[str, ...]:
+        if node is None:
+            return ()
+        names: list[str] = []
+        for decl in node.named_children:
+            if decl.type == "type_parameter_declaration":
+                names.extend(_text(n) for n in decl.children_by_field_name("name"))
+        return tuple(names)
+
+    def texpr(self, node):
+        kind = node.type
+        if kind == "type_identifier":
+            name = _text(node)
+            for scope in reversed(self.local_types):
+                if name in scope:
+                    return ("n", "", scope[name], ())
+            return ("n", "", name, ())
+        if kind == "pointer_type":
+            return ("p", self.texpr(node.named_children[-1]))
+        if kind == "qualified_type":
+            return (
+                "n",
+                _text(node.child_by_field_name("package")),
+                _text(node.child_by_field_name("name")),
+                (),
+            )
+        if kind == "generic_type":
+            base = self.texpr(node.child_by_field_name("type"))
+            args = node.child_by_field_name("type_arguments")
+            targs = tuple(self.texpr(a) for a in args.named_children) if args is not None else ()
+            if base[0] == "n":
+                return ("n", base[1], base[2], targs)
+            return base
+        if kind == "slice_type":
+            return ("s", self.texpr(node.child_by_field_name("element")))
+        if kind in ("array_type", "implicit_length_array_type"):
+            return ("a", self.texpr(node.child_by_field_name("element")))
+        if kind == "map_type":
+            return (
+                "m",
+                self.texpr(node.child_by_field_name("key")),
+                self.texpr(node.child_by_field_name("value")),
+            )
+        if kind == "channel_type":
+            first = node.children[0].type
+            direction = (
+                "recv"
+                if first == "<-"
+                else ("send" if node.child_count > 1 and node.children[1].type == "<-" else "")
+            )
+            return ("c", self.texpr(node.child_by_field_name("value")), direction)
+        if kind == "function_type":
+            params, variadic = self._param_types(node.child_by_field_name("parameters"))
+            return ("f", params, self._result_types(node.child_by_field_name("result")), variadic)
+        if kind == "struct_type":
+            return ("st", self.struct_fields(node))
+        if kind == "interface_type":
+            return self.interface(node)
+        if kind in ("parenthesized_type", "type_elem", "type_constraint"):
+            named = [c for c in node.named_children if c.type != "comment"]
+            if len(named) == 1:
+                return self.texpr(named[0])
+            return UNKNOWN_TYPE
+        if kind == "identifier":  # a type written where tree-sitter expected an expression
+            return ("n", "", _text(node), ())
+        if kind == "selector_expression":
+            operand = node.child_by_field_name("operand")
+            if operand is not None and operand.type == "identifier":
+                return ("n", _text(operand), _text(node.child_by_field_name("field")), ())
+        return UNKNOWN_TYPE
+
+    def _param_types(self, node) -> tuple[tuple, bool]:
+        if node is None:
+            return (), False
+        out: list = []
+        variadic = False
+        for decl in node.named_children:
+            if decl.type == "parameter_declaration":
+                tnode = decl.child_by_field_name("type")
+                t = self.texpr(tnode) if tnode is not None else UNKNOWN_TYPE
+                out.extend([t] * max(1, len(decl.children_by_field_name("name"))))
+            elif decl.type == "variadic_parameter_declaration":
+                tnode = decl.child_by_field_name("type")
+                out.append(("s", self.texpr(tnode)) if tnode is not None else UNKNOWN_TYPE)
+                variadic = True
+        return tuple(out), variadic
+
+    def _result_types(self, node) -> tuple:
+        if node is None:
+            return ()
+        if node.type == "parameter_list":
+            return self._param_types(node)[0]
+        return (self.texpr(node),)
+
+    def struct_fields(self, node) -> tuple:
+        fields: list = []
+        body = node.named_children[0] if node.named_child_count else None
+        if body is None:
+            return ()
+        for decl in body.named_children:
+            if decl.type != "field_declaration":
+                continue
+            tnode = decl.child_by_field_name("type")
+            if tnode is None:
+                continue
+            t = self.texpr(tnode)
+            names = decl.children_by_field_name("name")
+            if names:
+                for n in names:
+                    fields.append((_text(n), t, False))
+            else:
+                base = t[1] if t[0] == "p" else t
+                fields.append((base[2] if base[0] == "n" else "?", t, True))
+        return tuple(fields)
+
+    def interface(self, node) -> tuple:
+        methods: list = []
+        embeds: list = []
+        for elem in node.named_children:
+            if elem.type == "method_elem":
+                params, variadic = self._param_types(elem.child_by_field_name("parameters"))
+                results = self._result_types(elem.child_by_field_name("result"))
+                methods.append((_text(elem.child_by_field_name("name")), ("f", params, results, variadic)))
+            elif elem.type == "type_elem":
+                named = [c for c in elem.named_children if c.type != "comment"]
+                if len(named) == 1 and named[0].type in ("type_identifier", "qualified_type", "generic_type"):
+                    embeds.append(self.texpr(named[0]))
+        return ("i", tuple(methods), tuple(embeds))
+
+    # ---------------------------------------------------------------- functions
+    def function(self, node, method: bool) -> None:
+        name = _text(node.child_by_field_name("name"))
+        func = Func(name=name, line=_line(node), end_line=node.end_point[0] + 1)
+        func.type_params = self.type_params(node.child_by_field_name("type_parameters"))
+        self.vars = []
+        func.vars = self.vars
+        index = len(self.funcs)
+        self.funcs.append(func)
+        self.root = index
+        func.root = index
+        self.scopes = [{}]
+        self.scope_frames = [0]
+        self.local_types = []
+        frame = _Frame(func, base_depth=1)
+        self.frames = [frame]
+        if method:
+            recv = node.child_by_field_name("receiver")
+            decls = [d for d in recv.named_children if d.type == "parameter_declaration"] if recv else []
+            if decls:
+                tnode = decls[0].child_by_field_name("type")
+                func.recv_type = self.texpr(tnode) if tnode is not None else UNKNOWN_TYPE
+                # the receiver names the type, not an instantiation: drop (*T[K]) type arguments
+                if func.recv_type[0] == "p" and func.recv_type[1][0] == "n":
+                    func.recv_type = ("p", (*func.recv_type[1][:3], ()))
+                elif func.recv_type[0] == "n":
+                    func.recv_type = (*func.recv_type[:3], ())
+                names = decls[0].children_by_field_name("name")
+                rname = _text(names[0]) if names else "_"
+                func.recv = self.declare(rname, func.recv_type, func.line)
+                recv_name = func.recv_type[1][2] if func.recv_type[0] == "p" else func.recv_type[2]
+                func.outer = f"(*{recv_name}).{name}" if func.recv_type[0] == "p" else f"{recv_name}.{name}"
+                # a generic receiver (*T[K, V]) names its type parameters
+                func.type_params = self._receiver_type_params(recv) or func.type_params
+        else:
+            func.outer = name
+        self.signature(func, node)
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.s_block(body)
+            func.body = tuple(frame.stmts)
+        self.frames = []
+
+    def _receiver_type_params(self, recv) -> tuple[str, ...]:
+        if recv is None:
+            return ()
+        for decl in recv.named_children:
+            if decl.type != "parameter_declaration":
+                continue
+            t = decl.child_by_field_name("type")
+            if t is not None and t.type == "pointer_type":
+                t = t.named_children[-1]
+            if t is not None and t.type == "generic_type":
+                args = t.child_by_field_name("type_arguments")
+                if args is not None:
+                    return tuple(_text(a) for a in args.named_children)
+        return ()
+
+    def signature(self, func: Func, node) -> None:
+        params: list = []
+        pnode = node.child_by_field_name("parameters")
+        if pnode is not None:
+            for decl in pnode.named_children:
+                if decl.type == "parameter_declaration":
+                    tnode = decl.child_by_field_name("type")
+                    t = self.texpr(tnode) if tnode is not None else UNKNOWN_TYPE
+                    names = decl.children_by_field_name("name")
+                    for n in names or [None]:
+                        params.append((self.declare(_text(n) if n is not None else "_", t, func.line), t))
+                elif decl.type == "variadic_parameter_declaration":
+                    tnode = decl.child_by_field_name("type")
+                    t = ("s", self.texpr(tnode)) if tnode is not None else UNKNOWN_TYPE
+                    n = decl.child_by_field_name("name")
+                    params.append((self.declare(_text(n) if n is not None else "_", t, func.line), t))
+                    func.variadic = True
+        func.params = tuple(params)
+        results: list = []
+        rnode = node.child_by_field_name("result")
+        if rnode is not None:
+            if rnode.type == "parameter_list":
+                for decl in rnode.named_children:
+                    if decl.type != "parameter_declaration":
+                        continue
+                    tnode = decl.child_by_field_name("type")
+                    t = self.texpr(tnode) if tnode is not None else UNKNOWN_TYPE
+                    names = decl.children_by_field_name("name")
+                    for n in names or [None]:
+                        results.append((self.declare(_text(n) if n is not None else "_", t, func.line), t))
+            else:
+                t = self.texpr(rnode)
+                results.append((self.declare("_", t, func.line), t))
+        func.results = tuple(results)
+
+    def declare(self, name: str, vtype, line: int) -> int:
+        uid = len(self.vars)
+        self.vars.append(Var(name, vtype, line))
+        if name != "_":
+            self.scopes[-1][name] = uid
+        return uid
+
+    def push(self) -> None:
+        self.scopes.append({})
+        self.scope_frames.append(len(self.frames) - 1)
+
+    def pop(self) -> None:
+        self.scopes.pop()
+        self.scope_frames.pop()
+
+    def resolve(self, name: str):
+        scopes = self.scopes
+        for depth in range(len(scopes) - 1, -1, -1):
+            uid = scopes[depth].get(name)
+            if uid is not None:
+                owner = self.scope_frames[depth]
+                if owner < len(self.frames) - 1:
+                    for frame in self.frames[owner + 1 :]:
+                        frame.captures[uid] = None
+                return ("v", uid)
+        return ("id", name)
+
+    # ---------------------------------------------------------------- statements
+    def emit(self, stmt) -> None:
+        self.frames[-1].stmts.append(stmt)
+
+    def stmt(self, node) -> None:
+        handler = self.stmt_dispatch.get(node.type)
+        if handler is not None:
+            handler(node)
+        elif node.type in self.expr_dispatch:
+            # a bare expression where a statement was expected (tree-sitter's error recovery)
+            self.emit(("x", self.expr(node), _line(node)))
+
+    def s_list(self, node) -> None:
+        for child in node.named_children:
+            self.stmt(child)
+
+    def s_block(self, node) -> None:
+        self.push()
+        for child in node.named_children:
+            self.stmt(child)
+        self.pop()
+
+    def s_expression(self, node) -> None:
+        for child in node.named_children:
+            if child.type != "comment":
+                self.emit(("x", self.expr(child), _line(node)))
+
+    def _exprs(self, node) -> tuple:
+        if node is None:
+            return ()
+        if node.type == "expression_list":
+            return tuple(self.expr(c) for c in node.named_children if c.type != "comment")
+        return (self.expr(node),)
+
+    def s_short_var(self, node) -> None:
+        rhs = self._exprs(node.child_by_field_name("right"))
+        self.emit(("=", self._define(node.child_by_field_name("left"), _line(node)), rhs, _line(node), True))
+
+    def _define(self, left, line: int, types: tuple = ()) -> tuple:
+        """Declare the identifiers of a := left side (reusing ones already in the innermost scope)."""
+        out = []
+        nodes = left.named_children if left.type == "expression_list" else [left]
+        for i, n in enumerate(c for c in nodes if c.type != "comment"):
+            if n.type != "identifier":
+                out.append(self.expr(n))
+                continue
+            name = _text(n)
+            if name == "_":
+                out.append(("id", "_"))
+                continue
+            uid = self.scopes[-1].get(name)
+            if uid is None:
+                uid = self.declare(name, types[i] if i < len(types) else None, line)
+            out.append(("v", uid))
+        return tuple(out)
+
+    def s_assign(self, node) -> None:
+        lhs = self._exprs(node.child_by_field_name("left"))
+        rhs = self._exprs(node.child_by_field_name("right"))
+        op = node.child_by_field_name("operator")
+        if op is not None and _text(op) != "=":
+            rhs = lhs + rhs
+        self.emit(("=", lhs, rhs, _line(node), False))
+
+    def s_var_decl(self, node) -> None:
+        for spec in _specs(node):
+            tnode = spec.child_by_field_name("type")
+            vtype = self.texpr(tnode) if tnode is not None else None
+            vnode = spec.child_by_field_name("value")
+            rhs = self._exprs(vnode) if vnode is not None else ()
+            lhs = []
+            for n in spec.children_by_field_name("name"):
+                name = _text(n)
+                lhs.append(("v", self.declare(name, vtype, _line(spec))) if name != "_" else ("id", "_"))
+            if rhs:
+                self.emit(("=", tuple(lhs), rhs, _line(spec), True))
+
+    def s_local_type(self, node) -> None:
+        """Local type declarations become file-level types named Outer.T, visible only in scope."""
+        if not self.local_types:
+            self.local_types.append({})
+        prefix = self.frames[0].func.outer + "."
+        for spec in node.named_children:
+            name_node = spec.child_by_field_name("name")
+            if name_node is not None:
+                self.local_types[-1][_text(name_node)] = prefix + _text(name_node)
+        self.type_declaration(node, self.types, prefix=prefix)
+
+    def s_return(self, node) -> None:
+        exprs: tuple = ()
+        for child in node.named_children:
+            if child.type != "comment":
+                exprs = self._exprs(child)
+        self.emit(("ret", exprs, _line(node)))
+
+    def s_go(self, node) -> None:
+        kind = "go" if node.type == "go_statement" else "defer"
+        for child in node.named_children:
+            if child.type != "comment":
+                self.emit((kind, self.expr(child), _line(node)))
+
+    def s_if(self, node) -> None:
+        self.push()
+        init = node.child_by_field_name("initializer")
+        if init is not None:
+            self.stmt(init)
+        cond = node.child_by_field_name("condition")
+        if cond is not None:
+            self.emit(("x", self.expr(cond), _line(cond)))
+        cons = node.child_by_field_name("consequence")
+        if cons is not None:
+            self.s_block(cons)
+        alt = node.child_by_field_name("alternative")
+        if alt is not None:
+            self.stmt(alt)
+        self.pop()
+
+    def s_for(self, node) -> None:
+        self.push()
+        for child in node.named_children:
+            kind = child.type
+            if kind == "for_clause":
+                for part in ("initializer", "condition", "update"):
+                    p = child.child_by_field_name(part)
+                    if p is None:
+                        continue
+                    if part == "condition":
+                        self.emit(("x", self.expr(p), _line(p)))
+                    else:
+                        self.stmt(p)
+            elif kind == "range_clause":
+                self._range(child)
+            elif kind == "block":
+                self.s_block(child)
+            elif kind != "comment":
+                self.emit(("x", self.expr(child), _line(child)))
+        self.pop()
+
+    def _range(self, node) -> None:
+        right = node.child_by_field_name("right")
+        subject = self.expr(right) if right is not None else ("id", "_")
+        left = node.child_by_field_name("left")
+        define = any(c.type == ":=" for c in node.children)
+        targets: tuple = ()
+        if left is not None:
+            targets = self._define(left, _line(node)) if define else self._exprs(left)
+        key = targets[0] if targets else None
+        value = targets[1] if len(targets) > 1 else None
+        self.emit(("range", key, value, subject, _line(node)))
+
+    def s_switch(self, node) -> None:
+        self.push()
+        init = node.child_by_field_name("initializer")
+        if init is not None:
+            self.stmt(init)
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.emit(("x", self.expr(value), _line(value)))
+        for case in node.named_children:
+            if case.type not in ("expression_case", "default_case"):
+                continue
+            self.push()
+            for c in case.named_children:
+                if c.type == "expression_list" and c == case.child_by_field_name("value"):
+                    for e in self._exprs(c):
+                        self.emit(("x", e, _line(c)))
+                else:
+                    self.stmt(c)
+            self.pop()
+        self.pop()
+
+    def s_type_switch(self, node) -> None:
+        self.push()
+        init = node.child_by_field_name("initializer")
+        if init is not None:
+            self.stmt(init)
+        alias_node = node.child_by_field_name("alias")
+        value = node.child_by_field_name("value")
+        subject = self.expr(value) if value is not None else ("id", "_")
+        alias = None
+        if alias_node is not None:
+            names = [c for c in alias_node.named_children if c.type == "identifier"] or [alias_node]
+            alias = _text(names[0])
+        if alias is None:
+            self.emit(("x", subject, _line(node)))
+        for case in node.named_children:
+            if case.type not in ("type_case", "default_case"):
+                continue
+            self.push()
+            types = [self.texpr(t) for t in case.children_by_field_name("type")]
+            if alias is not None and alias != "_":
+                t = types[0] if len(types) == 1 else None
+                uid = self.declare(alias, t, _line(case))
+                self.emit(("=", (("v", uid),), (("assert", subject, t),), _line(case), True))
+            for c in case.named_children:
+                if c.type in self.stmt_dispatch and c not in case.children_by_field_name("type"):
+                    self.stmt(c)
+            self.pop()
+        self.pop()
+
+    def s_select(self, node) -> None:
+        for case in node.named_children:
+            if case.type not in ("communication_case", "default_case"):
+                continue
+            self.push()
+            for c in case.named_children:
+                self.stmt(c)
+            self.pop()
+
+    def s_receive(self, node) -> None:
+        right = node.child_by_field_name("right")
+        rhs = (self.expr(right),) if right is not None else ()
+        left = node.child_by_field_name("left")
+        if left is None:
+            for e in rhs:
+                self.emit(("x", e, _line(node)))
+            return
+        define = any(c.type == ":=" for c in node.children)
+        lhs = self._define(left, _line(node)) if define else self._exprs(left)
+        self.emit(("=", lhs, rhs, _line(node), define))
+
+    def s_send(self, node) -> None:
+        ch = node.child_by_field_name("channel")
+        value = node.child_by_field_name("value")
+        if ch is not None and value is not None:
+            self.emit(("send", self.expr(ch), self.expr(value), _line(node)))
+
+    def s_labeled(self, node) -> None:
+        for child in node.named_children:
+            if child.type != "label_name":
+                self.stmt(child)
+
+    # ---------------------------------------------------------------- expressions
+    def expr(self, node):
+        handler = self.expr_dispatch.get(node.type)
+        if handler is not None:
+            return handler(node)
+        kind = node.type
+        lit = _LITERAL_KINDS.get(kind)
+        if lit is not None:
+            return ("lit", lit, None)
+        if kind in ("nil", "true", "false", "iota"):
+            return ("id", kind)
+        if kind in _TYPE_NODES:
+            return ("T", self.texpr(node))
+        if kind == "variadic_argument":
+            return self.expr(node.named_children[0])
+        if kind == "field_identifier" or kind == "type_identifier":
+            return ("id", _text(node))
+        return ("id", "?")
+
+    def e_ident(self, node):
+        return self.resolve(_text(node))
+
+    def e_selector(self, node):
+        operand = node.child_by_field_name("operand")
+        field = node.child_by_field_name("field")
+        return (".", self.expr(operand), _text(field) if field is not None else "?")
+
+    def e_paren(self, node):
+        for child in node.named_children:
+            if child.type != "comment":
+                return self.expr(child)
+        return ("id", "?")
+
+    def e_string(self, node):
+        text = _text(node)
+        if node.type == "interpreted_string_literal":
+            return ("lit", "s", text[1:-1].replace('\\"', '"'))
+        return ("lit", "s", text[1:-1])
+
+    def e_call(self, node):
+        fn = node.child_by_field_name("function")
+        args_node = node.child_by_field_name("arguments")
+        args: list = []
+        spread = False
+        if args_node is not None:
+            for a in args_node.named_children:
+                kind = a.type
+                if kind == "comment":
+                    continue
+                if kind == "variadic_argument":
+                    spread = True
+                args.append(self.expr(a))
+            if not spread:
+                spread = any(c.type == "..." for c in args_node.children)
+        return ("call", self.expr(fn) if fn is not None else ("id", "?"), tuple(args), _line(node), spread)
+
+    def e_conversion(self, node):
+        tnode = node.child_by_field_name("type")
+        operand = node.child_by_field_name("operand")
+        arg = self.expr(operand) if operand is not None else ("id", "?")
+        if tnode is not None and tnode.type == "generic_type":
+            base = tnode.child_by_field_name("type")
+            if base is not None and base.type in ("type_identifier", "identifier"):
+                # f[T](x): tree-sitter cannot tell a generic call from a conversion
+                return ("call", self.resolve(_text(base)), (arg,), _line(node), False)
+        return (
+            "call",
+            ("T", self.texpr(tnode)) if tnode is not None else ("id", "?"),
+            (arg,),
+            _line(node),
+            False,
+        )
+
+    def e_generic(self, node):
+        base = node.child_by_field_name("type")
+        if base is not None and base.type in ("type_identifier", "identifier"):
+            return self.resolve(_text(base))
+        return ("T", self.texpr(node))
+
+    def e_composite(self, node):
+        tnode = node.child_by_field_name("type")
+        body = node.child_by_field_name("body")
+        ctype = self.texpr(tnode) if tnode is not None else None
+        elems = self._elements(body) if body is not None else ()
+        return ("comp", ctype, elems, _line(node))
+
+    def e_literal_value(self, node):
+        return ("comp", None, self._elements(node), _line(node))
+
+    def _elements(self, body) -> tuple:
+        elems = []
+        for el in body.named_children:
+            kind = el.type
+            if kind == "keyed_element":
+                kv = [c for c in el.named_children if c.type != "comment"]
+                if len(kv) != 2:
+                    continue
+                key_node = (
+                    kv[0].named_children[0]
+                    if kv[0].type == "literal_element" and kv[0].named_child_count
+                    else kv[0]
+                )
+                if key_node.type in ("identifier", "field_identifier"):
+                    name = _text(key_node)
+                    found = self.resolve(name)
+                    key = ("key", name, found[1] if found[0] == "v" else None)
+                else:
+                    key = self.expr(key_node)
+                elems.append((key, self._element_value(kv[1])))
+            elif kind == "literal_element":
+                elems.append((None, self._element_value(el)))
+            elif kind != "comment":
+                elems.append((None, self.expr(el)))
+        return tuple(elems)
+
+    def _element_value(self, node):
+        if node.type == "literal_element":
+            for c in node.named_children:
+                if c.type != "comment":
+                    return self.expr(c)
+            return ("id", "?")
+        return self.expr(node)
+
+    def e_func_literal(self, node):
+        parent_frame = self.frames[-1] if self.frames else None
+        if parent_frame is None:
+            self.glob_literals += 1
+            name = f"func{self.glob_literals}"
+            outer = "glob."
+        else:
+            parent_frame.children += 1
+            pf = parent_frame.func
+            name = (
+                f"func{parent_frame.children}" if pf.parent is None else f"{pf.name}.{parent_frame.children}"
+            )
+            outer = pf.outer + "."
+            if pf.parent is not None:
+                outer = self.frames[0].func.outer + "."
+        func = Func(name=name, line=_line(node), end_line=node.end_point[0] + 1, outer=outer + name)
+        index = len(self.funcs)
+        self.funcs.append(func)
+        saved = None
+        if parent_frame is None:
+            # a package-level literal: it gets a variables table of its own
+            saved = (self.vars, self.scopes, self.scope_frames, self.root, self.local_types)
+            self.vars = []
+            func.vars = self.vars
+            self.scopes = [{}]
+            self.scope_frames = [0]
+            self.root = index
+            self.local_types = []
+            func.root = index
+        else:
+            func.parent = self._frame_index(parent_frame)
+            func.root = self.root
+        frame = _Frame(func, base_depth=len(self.scopes))
+        self.frames.append(frame)
+        self.push()
+        self.signature(func, node)
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.s_block(body)
+        self.pop()
+        self.frames.pop()
+        func.body = tuple(frame.stmts)
+        func.captures = tuple(frame.captures)
+        if saved is not None:
+            self.vars, self.scopes, self.scope_frames, self.root, self.local_types = saved
+        return ("fl", index)
+
+    def _frame_index(self, frame: _Frame) -> int:
+        for i in range(len(self.funcs) - 1, -1, -1):
+            if self.funcs[i] is frame.func:
+                return i
+        return self.root if self.root is not None else 0
+
+    def e_unary(self, node):
+        op = node.child_by_field_name("operator")
+        operand = node.child_by_field_name("operand")
+        return (
+            "u",
+            _text(op) if op is not None else "?",
+            self.expr(operand) if operand is not None else ("id", "?"),
+        )
+
+    def e_binary(self, node):
+        op = node.child_by_field_name("operator")
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        return (
+            "b",
+            _text(op) if op is not None else "?",
+            self.expr(left) if left is not None else ("id", "?"),
+            self.expr(right) if right is not None else ("id", "?"),
+        )
+
+    def e_index(self, node):
+        operand = node.child_by_field_name("operand")
+        index = node.child_by_field_name("index")
+        x = self.expr(operand) if operand is not None else ("id", "?")
+        return ("[]", x, (self.expr(index),) if index is not None else ())
+
+    def e_slice(self, node):
+        operand = node.child_by_field_name("operand")
+        return ("[:]", self.expr(operand) if operand is not None else ("id", "?"))
+
+    def e_assert(self, node):
+        operand = node.child_by_field_name("operand")
+        tnode = node.child_by_field_name("type")
+        return (
+            "assert",
+            self.expr(operand) if operand is not None else ("id", "?"),
+            self.texpr(tnode) if tnode is not None else None,
+        )
+
+
+def _specs(node):
+    """var/const specs, through the optional parenthesised spec list."""
+    for child in node.named_children:
+        if child.type in ("var_spec", "const_spec"):
+            yield child
+        elif child.type in ("var_spec_list", "const_spec_list"):
+            yield from _specs(child)
+
+
+def _syntax_errors(root, limit: int = 20) -> list[str]:
+    """Positions of ERROR and MISSING nodes; only walked when the tree reports an error."""
+    out: list[str] = []
+    cursor = root.walk()
+    stack = [root]
+    while stack and len(out) < limit:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            what = f"missing {node.type}" if node.is_missing else "syntax error"
+            out.append(f"{node.start_point[0] + 1}:{node.start_point[1] + 1}: {what}")
+            continue
+        if node.has_error:
+            stack.extend(reversed(node.children))
+    del cursor
+    return out

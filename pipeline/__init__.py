@@ -1,0 +1,1 @@
+"""Orchestration: discovery, Dask execution, caching policy, Parquet output and the CLI."""

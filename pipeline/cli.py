@@ -1,0 +1,217 @@
+"""The `kubetorch` command line.
+
+Errors a user can cause (a missing tree, an unwritable --out, a bad scheduler address) end in one
+line on stderr and exit status 1; a run that analysed everything except some bad files exits 3
+after saying which. Tracebacks are only shown with --debug.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from kubetorch import __version__
+
+EXIT_ERROR = 1
+EXIT_PARTIAL = 3
+
+
+class UserError(click.ClickException):
+    exit_code = EXIT_ERROR
+
+    def show(self, file=None) -> None:  # one line, no usage dump
+        click.echo(f"kubetorch: error: {self.format_message()}", err=True)
+
+
+def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the pipeline's known failures into one-line errors."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from cache.store import CacheError
+        from pipeline.discover import DiscoverError
+        from pipeline.output import OutputError
+
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return fn(*args, **kwargs)
+        except (DiscoverError, OutputError, CacheError) as e:
+            raise UserError(str(e)) from e
+        except click.ClickException:
+            raise
+        except KeyboardInterrupt:
+            click.echo("kubetorch: interrupted; previous output left untouched", err=True)
+            sys.exit(130)
+        except OSError as e:
+            if debug:
+                raise
+            raise UserError(f"{e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}") from e
+        except Exception as e:
+            if debug:
+                raise
+            if (
+                type(e).__module__.startswith(("distributed", "tornado", "asyncio"))
+                or "connect" in str(e).lower()
+            ):
+                raise UserError(f"cannot use the Dask scheduler: {e}") from e
+            raise UserError(
+                f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)"
+            ) from e
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kubetorch")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def main(debug: bool) -> None:
+    """kubetorch: which informer event, through which handler and shared state, reaches which API write."""
+
+
+def _split_dirs(value: str | None) -> tuple[str, ...] | None:
+    if not value:
+        return None
+    return tuple(d.strip().strip("/") for d in value.split(",") if d.strip())
+
+
+@main.command()
+@click.argument("tree", type=click.Path(file_okay=True, dir_okay=True, path_type=str))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=str),
+    default="out/kubetorch",
+    show_default=True,
+    help="Output folder of Parquet tables.",
+)
+@click.option(
+    "--release", default="", help="Label for this run (v1.28, a commit); stored in every chain row."
+)
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1), default=None, help="Local worker processes (default: all cores)."
+)
+@click.option(
+    "--scheduler", default=None, metavar="tcp://HOST:PORT", help="Use an existing dask.distributed scheduler."
+)
+@click.option(
+    "--cache",
+    "cache_dir",
+    default=None,
+    type=click.Path(path_type=str),
+    help="Cache folder (default: the user cache dir).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option(
+    "--dirs",
+    default=None,
+    help="Comma-separated sub-folders to analyse (default: pkg,cmd,plugin,staging on a Kubernetes tree, else all).",
+)
+@click.option("--include-vendor", is_flag=True, help="Also analyse vendor/.")
+@click.option("--include-testdata", is_flag=True, help="Also analyse testdata/.")
+@click.option("--include-tests", is_flag=True, help="Also analyse _test.go files.")
+@click.option(
+    "--include-generated",
+    is_flag=True,
+    help="Also analyse generated files (// Code generated ... DO NOT EDIT.).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@friendly_errors
+def analyze(
+    tree: str,
+    out: str,
+    release: str,
+    jobs: int | None,
+    scheduler: str | None,
+    cache_dir: str | None,
+    no_cache: bool,
+    dirs: str | None,
+    include_vendor: bool,
+    include_testdata: bool,
+    include_tests: bool,
+    include_generated: bool,
+    quiet: bool,
+) -> None:
+    """Analyse the Go tree TREE and write its tables to --out."""
+    from pipeline.discover import Options
+    from pipeline.output import check_writable, write_tables
+    from pipeline.run import RunConfig
+    from pipeline.run import analyze as run_analyze
+
+    check_writable(out)
+    config = RunConfig(
+        tree=tree,
+        release=release,
+        jobs=jobs,
+        scheduler=scheduler,
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+        discover=Options(
+            include_vendor, include_testdata, include_tests, include_generated, _split_dirs(dirs)
+        ),
+        quiet=quiet,
+    )
+    result = run_analyze(config)
+    write_tables(out, result.tables, result.manifest)
+    for p in result.problems:
+        click.echo(f"kubetorch: {p.path}: {p.message}", err=True)
+    if not quiet:
+        from pipeline.summary import print_summary
+
+        print_summary(result, out)
+    if result.partial:
+        click.echo(
+            f"kubetorch: partial: {len({p.path for p in result.problems})} file(s) could not be fully analysed",
+            err=True,
+        )
+        sys.exit(EXIT_PARTIAL)
+
+
+@main.group()
+def cache() -> None:
+    """Inspect or empty the result cache."""
+
+
+@cache.command("info")
+@click.option("--cache", "cache_dir", default=None, type=click.Path(path_type=str))
+@friendly_errors
+def cache_info(cache_dir: str | None) -> None:
+    """Where the cache is and what it holds."""
+    from cache import ResultCache
+
+    info = ResultCache(cache_dir).info()
+    click.echo(f"directory: {info['directory']}")
+    click.echo(f"entries:   {info['entries']}")
+    click.echo(f"size:      {info['bytes'] / 1e6:.1f} MB")
+    for stage, n in sorted(info["stages"].items()):
+        click.echo(f"  {stage}: {n}")
+
+
+@cache.command("clear")
+@click.option("--cache", "cache_dir", default=None, type=click.Path(path_type=str))
+@friendly_errors
+def cache_clear(cache_dir: str | None) -> None:
+    """Remove every cached result."""
+    from cache import ResultCache
+
+    c = ResultCache(cache_dir)
+    n = c.clear()
+    click.echo(f"removed {n} entries from {c.directory}")
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (so the CLI stays a table of contents)."""
+    from pipeline import commands
+
+    for command in commands.ALL:
+        main.add_command(command)
+
+
+_register_optional_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

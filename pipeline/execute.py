@@ -1,0 +1,110 @@
+"""Where per-file and per-package tasks run: in this process, on a local process cluster, or on a
+`dask.distributed` cluster the user already has.
+
+A cluster is started only when there is enough work to pay for it: a warm run, or a run after a
+one-file edit, does its handful of tasks in-process and never waits for workers to boot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from pipeline.progress import Progress
+
+# below this many tasks, starting worker processes costs more than it saves
+INLINE_TASK_LIMIT = 4
+
+
+class Executor:
+    def __init__(self, jobs: int | None = None, scheduler: str | None = None, quiet: bool = False):
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.scheduler = scheduler
+        self.quiet = quiet
+        self._client = None
+        self._cluster = None
+        self._shared: dict[int, Any] = {}
+        self.used_cluster = False
+
+    # ------------------------------------------------------------ lifecycle
+    def _ensure_client(self):
+        if self._client is not None:
+            return self._client
+        from distributed import Client
+
+        if self.scheduler:
+            self._client = Client(self.scheduler, timeout="30s")
+        else:
+            from distributed import LocalCluster
+
+            self._cluster = LocalCluster(
+                n_workers=self.jobs,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                memory_limit=0,
+                silence_logs=logging.ERROR,
+                worker_class="distributed.Nanny",
+            )
+            self._client = Client(self._cluster)
+        self.used_cluster = True
+        return self._client
+
+    def close(self) -> None:
+        # shutting down: a failure to close has nothing useful to report
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+        if self._cluster is not None:
+            with contextlib.suppress(Exception):
+                self._cluster.close()
+        self._client = self._cluster = None
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ running
+    def map(
+        self,
+        fn: Callable[..., Any],
+        tasks: list[Any],
+        shared: Any = None,
+        label: str = "",
+        weights: Iterable[int] | None = None,
+    ) -> Iterator[Any]:
+        """Yield fn(task, shared) for every task, in completion order.
+
+        `shared` is sent to each worker once (scattered), not once per task.
+        """
+        if not tasks:
+            return
+        progress = Progress(label, total=len(tasks), quiet=self.quiet)
+        try:
+            if self.scheduler is None and (self.jobs == 1 or len(tasks) <= INLINE_TASK_LIMIT):
+                for task in tasks:
+                    result = fn(task, shared)
+                    progress.advance()
+                    yield result
+                return
+            client = self._ensure_client()
+            from distributed import as_completed
+
+            shared_ref = None
+            if shared is not None:
+                shared_ref = client.scatter(shared, broadcast=True, hash=False)
+            # ship task inputs as data, not inside the task graph (they can be megabytes of source)
+            inputs = client.scatter(tasks, hash=False)
+            futures = client.map(fn, inputs, shared=shared_ref, pure=False)
+            for future in as_completed(futures):
+                result = future.result()
+                future.release()
+                progress.advance()
+                yield result
+        finally:
+            progress.done()

@@ -1,0 +1,45 @@
+"""Functions that run on workers. Each takes (task, shared) and returns plain data.
+
+They wrap the pure analyses of `kubetorch` with the process-level policy the analyses should not
+know about: the garbage collector is paused (the facts are millions of small acyclic tuples, and
+collecting them costs a third of the run), and an exception in one file becomes that file's
+error instead of the whole batch's.
+"""
+
+from __future__ import annotations
+
+import gc
+from contextlib import contextmanager
+
+from kubetorch.digest import api_digest
+from kubetorch.extract import SyntaxFailure, extract
+
+
+@contextmanager
+def gc_paused():
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def extract_batch(
+    batch: list[tuple[str, str, bytes]], shared=None
+) -> list[tuple[str, str, object, str, str]]:
+    """[(path, sha, data)] -> [(path, sha, facts or None, api digest, error)]."""
+    out = []
+    with gc_paused():
+        for path, sha, data in batch:
+            try:
+                facts = extract(data)
+                out.append((path, sha, facts, api_digest(facts), ""))
+            except SyntaxFailure as e:
+                out.append((path, sha, None, "", f"not a Go file: {e}"))
+            except RecursionError:
+                out.append((path, sha, None, "", "nesting too deep to analyse"))
+            except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
+                out.append((path, sha, None, "", f"extract failed: {type(e).__name__}: {e}"))
+    return out
