@@ -30,3 +30,13 @@ def extract_fingerprint() -> str:
     except Exception:  # noqa: BLE001 - metadata missing in odd installs
         grammar = "unknown"
     return fingerprint("ir.py", "extract.py", "digest.py") + grammar.replace(".", "")
+
+
+def summarize_fingerprint() -> str:
+    return fingerprint("ir.py", "index.py", "models.py", "models.toml", "summary.py", "summarize.py")
+
+
+def analysis_fingerprint() -> str:
+    """Everything that decides a run's tables."""
+    names = sorted(n for n in os.listdir(_HERE) if n.endswith((".py", ".toml")))
+    return fingerprint(*names) + extract_fingerprint()

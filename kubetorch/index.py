@@ -138,6 +138,9 @@ class ValueInfo:
     file: str
     line: int
     const: bool
+    string: str | None = None  # the value when it is a string literal
+    fields: dict[str, str] | None = None  # keyed string fields of a composite literal value (GVRs)
+    init: tuple | None = None  # canonical type of a composite literal or &T{} initializer
 
 
 @dataclass(slots=True)
@@ -600,8 +603,38 @@ def build_index(files: list[IndexedFile]) -> ProgramIndex:
         _index_funcs(idx, f, ctx)
         for v in f.facts.values:
             vtype = idx.resolve_type(v.type, ctx) if v.type is not None else None
-            idx.values[(pkg, v.name)] = ValueInfo(pkg, v.name, vtype, f.path, v.line, v.const)
+            info = ValueInfo(pkg, v.name, vtype, f.path, v.line, v.const)
+            _literal_value(idx, info, v.value, ctx)
+            idx.values[(pkg, v.name)] = info
     return idx
+
+
+def _literal_value(idx: ProgramIndex, info: ValueInfo, value, ctx: FileCtx) -> None:
+    """Keep what later stages read from package-level initializers: string constants, the string
+    fields of composite literals (GroupVersionResource values) and the type they build."""
+    if value is None:
+        return
+    if value[0] == "lit" and value[1] == "s":
+        info.string = value[2]
+        if info.type is None:
+            info.type = ("n", "", "string", ())
+        return
+    if value[0] == "u" and value[1] == "&" and value[2][0] == "comp":
+        value = value[2]
+        pointer = True
+    else:
+        pointer = False
+    if value[0] == "comp" and value[1] is not None:
+        t = idx.resolve_type(value[1], ctx)
+        info.init = ("p", t) if pointer else t
+        if info.type is None:
+            info.type = info.init
+        fields = {}
+        for key, val in value[2]:
+            if key is not None and key[0] == "key" and val[0] == "lit" and val[1] == "s":
+                fields[key[1]] = val[2]
+        if fields:
+            info.fields = fields
 
 
 def _index_funcs(idx: ProgramIndex, f: IndexedFile, ctx: FileCtx) -> None:

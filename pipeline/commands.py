@@ -1,10 +1,27 @@
 """Read-side commands over a run's output (handlers, chains, diff, query, ...), one module each.
 
-cli.py registers everything in ALL, so adding a command never touches the core CLI.
+cli.py registers everything in ALL, so adding a command never touches the core CLI. The command
+modules import pipeline.cli only when a command runs (see pipeline/cli_errors.py), so importing
+them here closes no cycle.
 """
 
 from __future__ import annotations
 
 import click
 
-ALL: list[click.Command] = []
+from pipeline.cascades_cmd import cascades_command
+from pipeline.diff import diff_command
+from pipeline.history import history_group
+from pipeline.query import query_command
+from pipeline.report import report_command
+from pipeline.show import chains_command, handlers_command
+
+ALL: list[click.Command] = [
+    handlers_command,
+    chains_command,
+    cascades_command,
+    diff_command,
+    query_command,
+    report_command,
+    history_group,
+]

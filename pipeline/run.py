@@ -18,17 +18,23 @@ from typing import Any
 import pyarrow as pa
 
 from cache import ResultCache
-from kubetorch import __version__, extract_fingerprint
+from kubetorch import __version__, analysis_fingerprint, extract_fingerprint, summarize_fingerprint
+from kubetorch.callgraph import Program
+from kubetorch.collect import collect
+from kubetorch.compose import compose
 from kubetorch.index import IndexedFile, ProgramIndex, build_index
 from kubetorch.ir import FileFacts
+from kubetorch.models import MODELS_FILE, load_models
+from kubetorch.summary import PackageSummary
 from pipeline import tables
 from pipeline.discover import Options as DiscoverOptions
 from pipeline.discover import SourceFile, Tree, discover, file_sha
 from pipeline.execute import Executor
-from pipeline.tasks import extract_batch
+from pipeline.tasks import extract_batch, summarize_batch
 
-# target size of one extract task: big enough to amortise task overhead, small enough to balance
+# target size of one task: big enough to amortise task overhead, small enough to balance
 BATCH_BYTES = 1_500_000
+SUMMARY_BATCH_FILES = 120
 
 
 @dataclass
@@ -134,6 +140,82 @@ def extract_stage(tree: Tree, cache: ResultCache | None, executor: Executor) -> 
     return Extracted(facts, digests, errors, parsed=len(unique))
 
 
+def package_keys(index: ProgramIndex, extracted: Extracted, tree: Tree) -> dict[str, str]:
+    """Cache key of each package's summaries: its files' contents and the declarations of every
+    package it can see (its transitive imports), so an edit inside a function body re-summarizes
+    one package and a changed signature re-summarizes exactly its dependents."""
+    sha_of = {f.path: f.sha for f in tree.files}
+    api: dict[str, str] = {}
+    for pkg, info in index.packages.items():
+        api[pkg] = file_sha("".join(sorted(extracted.digests.get(f, "") for f in info.files)).encode())
+    closure: dict[str, frozenset[str]] = {}
+
+    def deps(pkg: str) -> frozenset[str]:
+        if pkg in closure:
+            return closure[pkg]
+        # iterative DFS: Go forbids import cycles, but a tree may still contain one
+        order, stack, seen = [], [pkg], {pkg}
+        while stack:
+            q = stack.pop()
+            order.append(q)
+            for d in index.packages[q].imports:
+                if d in index.packages and d not in seen:
+                    seen.add(d)
+                    stack.append(d)
+        closure[pkg] = frozenset(seen)
+        return closure[pkg]
+
+    keys = {}
+    fp = summarize_fingerprint()
+    for pkg, info in index.packages.items():
+        own = sorted((f, sha_of.get(f, "")) for f in info.files)
+        seen_api = sorted(api[d] for d in deps(pkg))
+        keys[pkg] = file_sha(repr((fp, pkg, own, seen_api)).encode())
+    return keys
+
+
+def summarize_stage(
+    index: ProgramIndex, extracted: Extracted, tree: Tree, cache: ResultCache | None, executor: Executor
+) -> tuple[list[PackageSummary], int]:
+    keys = package_keys(index, extracted, tree)
+    fp = summarize_fingerprint()
+    cached = cache.get_many("summary", fp, set(keys.values())) if cache is not None else {}
+    summaries: dict[str, PackageSummary] = {}
+    todo: list[tuple[str, list]] = []
+    for pkg, info in sorted(index.packages.items()):
+        hit = cached.get(keys[pkg])
+        if hit is not None:
+            summaries[pkg] = hit
+        else:
+            todo.append((pkg, [(f, extracted.facts[f]) for f in info.files if f in extracted.facts]))
+    batches: list[list] = []
+    current: list = []
+    size = 0
+    for item in sorted(todo, key=lambda t: -len(t[1])):
+        current.append(item)
+        size += len(item[1])
+        if size >= SUMMARY_BATCH_FILES:
+            batches.append(current)
+            current, size = [], 0
+    if current:
+        batches.append(current)
+    fresh: list[tuple[str, PackageSummary]] = []
+    for batch in executor.map(summarize_batch, batches, shared=(index, MODELS_FILE), label="summarize"):
+        fresh.extend(batch)
+    if cache is not None and fresh:
+        cache.put_many("summary", fp, ((keys[pkg], ps) for pkg, ps in fresh))
+    for pkg, ps in fresh:
+        summaries[pkg] = ps
+    return [summaries[p] for p in sorted(summaries)], len(fresh)
+
+
+def run_key(tree: Tree, config: RunConfig) -> str:
+    """Everything a run's tables depend on: the files, the options, the analyzer's code."""
+    opts = config.discover
+    files = sorted((f.path, f.sha, f.import_path, f.error) for f in tree.files)
+    return file_sha(repr((analysis_fingerprint(), config.release, opts, tree.dirs, tree.modules, files)).encode())
+
+
 def git_commit(path: str) -> str | None:
     try:
         out = subprocess.run(
@@ -165,32 +247,42 @@ def _analyze(config: RunConfig) -> RunResult:
     if cache is not None and tree.read:
         cache.put("stat-memo", "1", memo_key, tree.memo)
     timer.lap("discover")
-    problems: list[Problem] = []
-    for f in tree.problems:
-        problems.append(Problem(f.path, f.error))
+    key = run_key(tree, config)
+    if cache is not None:
+        hit = cache.get("run", "1", key)
+        if hit is not None:
+            result = _from_cached_run(hit, tree, config, started, timer)
+            return result
+    problems: list[Problem] = [Problem(f.path, f.error) for f in tree.problems]
     with Executor(config.jobs, config.scheduler, quiet=config.quiet) as executor:
         extracted = extract_stage(tree, cache, executor)
         timer.lap("extract")
+        for path, error in sorted(extracted.errors.items()):
+            problems.append(Problem(path, error))
+        for path, facts in sorted(extracted.facts.items()):
+            if facts.errors:
+                more = " ..." if len(facts.errors) > 3 else ""
+                problems.append(Problem(path, f"syntax errors at {', '.join(facts.errors[:3])}{more}"))
+        by_path = {f.path: f for f in tree.files}
+        indexed = [
+            IndexedFile(path, by_path[path].import_path, by_path[path].dir, facts)
+            for path, facts in sorted(extracted.facts.items())
+        ]
+        index = build_index(indexed)
+        timer.lap("index")
+        summaries, summarized = summarize_stage(index, extracted, tree, cache, executor)
+        timer.lap("summarize")
         used_cluster = executor.used_cluster
-    for path, error in sorted(extracted.errors.items()):
-        problems.append(Problem(path, error))
-    for path, facts in sorted(extracted.facts.items()):
-        if facts.errors:
-            problems.append(
-                Problem(
-                    path,
-                    f"syntax errors at {', '.join(facts.errors[:3])}"
-                    + (" ..." if len(facts.errors) > 3 else ""),
-                )
-            )
-
-    by_path = {f.path: f for f in tree.files}
-    indexed = [
-        IndexedFile(path, by_path[path].import_path, by_path[path].dir, facts)
-        for path, facts in sorted(extracted.facts.items())
-    ]
-    index = build_index(indexed)
-    timer.lap("index")
+    for ps in summaries:
+        for err in ps.errors:
+            path = err.split(":", 1)[0]
+            problems.append(Problem(path, err.split(": ", 1)[-1]))
+    models = load_models()
+    program = Program(index, summaries)
+    handlers = collect(program, models)
+    timer.lap("collect")
+    composed = compose(program, handlers, config.release)
+    timer.lap("compose")
 
     from kubetorch.gomod import ModuleMap
 
@@ -207,15 +299,27 @@ def _analyze(config: RunConfig) -> RunResult:
         "packages": tables.packages_table(index, modules_of, lines_of),
         "types": tables.types_table(index),
         "functions": tables.functions_table(index),
+        "handlers": tables.handlers_table(handlers),
+        "chains": tables.chains_table(composed.chains, config.release),
+        "sinks": tables.sinks_table(program, composed.on_chain),
+        "accesses": tables.accesses_table(program),
+        "calls": tables.calls_table(program),
+        "cascades": tables.cascades_table(composed.chains, handlers),
     }
     timer.lap("tables")
     counts = {
         "files": len(tree.files),
         "files_read": tree.read,
         "files_parsed": extracted.parsed,
+        "packages_summarized": summarized,
         "files_with_problems": len({p.path for p in problems}),
         "lines": sum(lines_of.values()),
         **index.stats(),
+        "handlers": len(handlers),
+        "chains": len(composed.chains),
+        "components_with_chains": len({c.component for c in composed.chains}),
+        "components_with_handlers": len({h.component for h in handlers}),
+        "sinks": out_tables["sinks"].num_rows,
         "skipped": tree.skipped,
     }
     manifest = {
@@ -227,19 +331,51 @@ def _analyze(config: RunConfig) -> RunResult:
         "started": started.isoformat(timespec="seconds"),
         "dirs": list(tree.dirs),
         "modules": tree.modules,
-        "options": {
-            "include_vendor": config.discover.include_vendor,
-            "include_testdata": config.discover.include_testdata,
-            "include_tests": config.discover.include_tests,
-            "include_generated": config.discover.include_generated,
-            "jobs": config.jobs or os.cpu_count(),
-            "scheduler": config.scheduler,
-            "cache": cache.directory if cache is not None else None,
-            "cluster_started": used_cluster,
-        },
+        "options": _options(config, cache),
+        "cluster_started": used_cluster,
         "counts": counts,
         "timings": timer.timings,
         "python": platform.python_version(),
         "partial": bool(problems),
+        "problems": [{"path": p.path, "message": p.message} for p in problems],
     }
+    if cache is not None:
+        cache.put("run", "1", key, _serialize_run(out_tables, manifest))
     return RunResult(out_tables, manifest, problems, index)
+
+
+def _options(config: RunConfig, cache: ResultCache | None) -> dict[str, Any]:
+    return {
+        "include_vendor": config.discover.include_vendor,
+        "include_testdata": config.discover.include_testdata,
+        "include_tests": config.discover.include_tests,
+        "include_generated": config.discover.include_generated,
+        "dirs": list(config.discover.dirs) if config.discover.dirs else None,
+        "jobs": config.jobs or os.cpu_count(),
+        "scheduler": config.scheduler,
+        "cache": cache.directory if cache is not None else None,
+    }
+
+
+def _serialize_run(out_tables: dict[str, pa.Table], manifest: dict[str, Any]) -> dict[str, Any]:
+    blobs = {}
+    for name, table in out_tables.items():
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        blobs[name] = sink.getvalue().to_pybytes()
+    return {"tables": blobs, "manifest": manifest}
+
+
+def _from_cached_run(hit: dict[str, Any], tree: Tree, config: RunConfig, started, timer: Timer) -> RunResult:
+    """Nothing changed since a previous run: its tables, with this run's manifest details."""
+    out_tables = {name: pa.ipc.open_stream(blob).read_all() for name, blob in hit["tables"].items()}
+    timer.lap("load")
+    manifest = dict(hit["manifest"])
+    manifest["started"] = started.isoformat(timespec="seconds")
+    manifest["commit"] = git_commit(tree.root)
+    manifest["timings"] = timer.timings
+    manifest["reused_previous_run"] = True
+    manifest["counts"] = dict(manifest["counts"], files_read=tree.read, files_parsed=0, packages_summarized=0)
+    problems = [Problem(p["path"], p["message"]) for p in manifest.get("problems", [])]
+    return RunResult(out_tables, manifest, problems, None)

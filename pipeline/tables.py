@@ -187,3 +187,220 @@ def functions_table(index: ProgramIndex) -> pa.Table:
             }
         )
     return pa.Table.from_pylist(rows, schema=FUNCTIONS)
+
+# ---------------------------------------------------------------- collector and tracker tables
+
+HANDLERS = pa.schema(
+    [
+        ("component", pa.string()),  # import path of the owning package "." controller struct
+        ("informer_resource", pa.string()),  # group/resource, core group empty; "*" when only known at run time
+        ("informer_version", pa.string()),  # v1, v1beta1, ... ("" when unknown)
+        ("resource_candidates", pa.list_(pa.string())),  # for "*": the resources the code can pick from
+        ("event", pa.string()),  # add | update | delete
+        ("handler", pa.string()),  # qualified name of the function that runs on the event
+        ("handler_literal", pa.string()),  # "file:line" of the registered func literal when it only forwards to `handler`
+        ("filter", pa.string()),  # FilterFunc of a FilteringResourceEventHandler (qualified name), or null
+        ("registration", pa.string()),  # qualified name of the function containing the registration
+        ("via", pa.string()),  # AddEventHandler, AddEventHandlerWithResyncPeriod, NewInformer, ...
+        ("file", pa.string()),  # registration call site
+        ("line", pa.int32()),
+        ("resolution", pa.string()),  # how informer_resource was found
+        ("note", pa.string()),
+    ]
+)
+
+PATH_STEP = pa.struct([("function", pa.string()), ("file", pa.string()), ("line", pa.int32()), ("step", pa.string())])
+
+CHAINS = pa.schema(
+    [
+        ("chain_id", pa.string()),
+        ("release", pa.string()),
+        ("component", pa.string()),
+        ("informer_resource", pa.string()),
+        ("event", pa.string()),
+        ("handler", pa.string()),
+        ("shared_state", pa.string()),
+        ("reader", pa.string()),
+        ("sink_function", pa.string()),
+        ("api_verb", pa.string()),
+        ("api_resource", pa.string()),
+        ("kind", pa.string()),
+        ("path", pa.list_(PATH_STEP)),
+        ("reads", pa.list_(pa.string())),  # listers / caches read along the witness path ("lister pods", ...)
+        ("registration_file", pa.string()),
+        ("registration_line", pa.int32()),
+        ("sink_file", pa.string()),
+        ("sink_line", pa.int32()),
+    ]
+)
+
+SINKS = pa.schema(
+    [
+        ("function", pa.string()),
+        ("file", pa.string()),
+        ("line", pa.int32()),
+        ("api_verb", pa.string()),
+        ("api_resource", pa.string()),
+        ("kind", pa.string()),  # write | event
+        ("client", pa.string()),  # typed | dynamic | metadata | rest | events | controller-runtime
+        ("on_chain", pa.bool_()),
+    ]
+)
+
+ACCESSES = pa.schema(
+    [
+        ("function", pa.string()),
+        ("location", pa.string()),  # Type.field, pkg.var, or "lister <resource>"
+        ("access", pa.string()),  # read | write
+        ("file", pa.string()),
+        ("line", pa.int32()),
+        ("via", pa.string()),  # the operation: queue.Add, map store, channel send, field assignment, ...
+    ]
+)
+
+CALLS = pa.schema(
+    [
+        ("caller", pa.string()),
+        ("callee", pa.string()),
+        ("kind", pa.string()),  # static | method | interface | func-field | func-value | closure | callback | go | defer
+        ("file", pa.string()),
+        ("line", pa.int32()),
+    ]
+)
+
+CASCADES = pa.schema(
+    [
+        ("from_component", pa.string()),
+        ("sink_function", pa.string()),
+        ("api_verb", pa.string()),
+        ("api_resource", pa.string()),
+        ("to_component", pa.string()),
+        ("informer_resource", pa.string()),
+        ("event", pa.string()),
+        ("handler", pa.string()),
+    ]
+)
+
+
+def handlers_table(handlers) -> pa.Table:
+    rows = [
+        {
+            "component": h.component,
+            "informer_resource": h.informer_resource,
+            "informer_version": h.informer_version,
+            "resource_candidates": h.resource_candidates,
+            "event": h.event,
+            "handler": h.handler,
+            "handler_literal": h.handler_literal,
+            "filter": h.filter,
+            "registration": h.registration,
+            "via": h.via,
+            "file": h.file,
+            "line": h.line,
+            "resolution": h.resolution,
+            "note": h.note,
+        }
+        for h in handlers
+    ]
+    return pa.Table.from_pylist(rows, schema=HANDLERS)
+
+
+def chains_table(chains, release: str) -> pa.Table:
+    rows = []
+    for c in chains:
+        rows.append(
+            {
+                "chain_id": c.chain_id,
+                "release": release,
+                "component": c.component,
+                "informer_resource": c.informer_resource,
+                "event": c.event,
+                "handler": c.handler,
+                "shared_state": c.shared_state,
+                "reader": c.reader,
+                "sink_function": c.sink_function,
+                "api_verb": c.api_verb,
+                "api_resource": c.api_resource,
+                "kind": c.kind,
+                "path": [{"function": s.function, "file": s.file, "line": s.line, "step": s.step} for s in c.path],
+                "reads": c.reads,
+                "registration_file": c.registration_file,
+                "registration_line": c.registration_line,
+                "sink_file": c.sink_file,
+                "sink_line": c.sink_line,
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=CHAINS)
+
+
+def sinks_table(program, on_chain: set) -> pa.Table:
+    rows = []
+    for qname, fs in sorted(program.functions.items()):
+        for k, s in enumerate(fs.sinks):
+            rows.append(
+                {
+                    "function": qname,
+                    "file": fs.file,
+                    "line": s.line,
+                    "api_verb": s.verb,
+                    "api_resource": s.resource,
+                    "kind": s.kind,
+                    "client": s.client,
+                    "on_chain": (qname, k) in on_chain,
+                }
+            )
+    return pa.Table.from_pylist(rows, schema=SINKS)
+
+
+def _location_name(loc) -> str:
+    if loc[0] == "G":
+        return f"{loc[1]}.{loc[2]}"
+    if loc[0] == "V":
+        return f"{loc[1]}#{loc[2]}"
+    return f"{loc[0][0]}.{loc[0][1]}.{loc[1]}"
+
+
+def accesses_table(program) -> pa.Table:
+    rows = []
+    for qname, fs in sorted(program.functions.items()):
+        for a in fs.accesses:
+            if a.loc is None:
+                continue
+            rows.append(
+                {
+                    "function": qname,
+                    "location": _location_name(a.loc),
+                    "access": a.mode,
+                    "file": fs.file,
+                    "line": a.line,
+                    "via": a.via,
+                }
+            )
+        for r in fs.reads:
+            rows.append({"function": qname, "location": r.what, "access": "read", "file": fs.file, "line": r.line, "via": "library read"})
+    return pa.Table.from_pylist(rows, schema=ACCESSES)
+
+
+def calls_table(program) -> pa.Table:
+    cols: dict[str, list] = {"caller": [], "callee": [], "kind": [], "file": [], "line": []}
+    for caller, callee, kind, file, line in program.edges():
+        cols["caller"].append(caller)
+        cols["callee"].append(callee)
+        cols["kind"].append(kind)
+        cols["file"].append(file)
+        cols["line"].append(line)
+    return pa.Table.from_pydict(cols, schema=CALLS)
+
+
+def cascades_table(chains, handlers) -> pa.Table:
+    from kubetorch.cascades import cascade_rows
+
+    chain_dicts = [
+        {"component": c.component, "sink_function": c.sink_function, "api_verb": c.api_verb, "api_resource": c.api_resource, "kind": c.kind}
+        for c in chains
+    ]
+    handler_dicts = [
+        {"component": h.component, "informer_resource": h.informer_resource, "event": h.event, "handler": h.handler}
+        for h in handlers
+    ]
+    return pa.Table.from_pylist(cascade_rows(chain_dicts, handler_dicts), schema=CASCADES)

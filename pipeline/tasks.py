@@ -43,3 +43,17 @@ def extract_batch(
             except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
                 out.append((path, sha, None, "", f"extract failed: {type(e).__name__}: {e}"))
     return out
+
+
+def summarize_batch(batch: list[tuple[str, list]], shared=None) -> list[tuple[str, object]]:
+    """[(package, [(path, facts)])] -> [(package, PackageSummary)]; shared is (index, models path)."""
+    from kubetorch.models import load_models
+    from kubetorch.summarize import summarize_package
+
+    index, models_path = shared
+    models = load_models(models_path)
+    out = []
+    with gc_paused():
+        for pkg, files in batch:
+            out.append((pkg, summarize_package(pkg, files, index, models)))
+    return out

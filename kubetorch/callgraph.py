@@ -1,0 +1,327 @@
+"""callgraph: every call site of every summary resolved to the functions it may run.
+
+Dynamic calls are resolved from what the program stores, never from names alone where it can
+be helped:
+- an interface call on a struct field goes to the concrete types constructors store in that field
+  (or that the factory they call returns); only when nothing is known, to every implementer;
+- a call of a func-valued field goes to what is assigned to it (`rsc.syncHandler = rsc.syncReplicaSet`),
+  a method value keeping the object it is bound to (`sched.NextPod = podQueue.Pop`, with podQueue also
+  stored in sched.SchedulingQueue);
+- a call of a func parameter goes to what callers pass for it (callbacks: slowStartBatch, retries);
+- func values handed to library code are called by it (wait.Until, go statements).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from kubetorch.index import ProgramIndex
+from kubetorch.summary import FunctionSummary, PackageSummary, Registration
+
+
+@dataclass(slots=True)
+class Target:
+    """One function a call site may run, and how its receiver relates to the site."""
+
+    qname: str
+    kind: str  # static | method | interface | func-field | func-value | closure | callback | go | defer
+    bound: object = None  # for method values: "self", ("sub", field), a location, or None
+
+
+def _mention(fv, used: set) -> None:
+    """Functions a func value names (nested in handler factories' returns too)."""
+    if not isinstance(fv, tuple) or not fv:
+        return
+    if fv[0] in ("func", "lit", "method") and isinstance(fv[1], str):
+        used.add(fv[1])
+    elif fv[0] == "ret":
+        for inner in fv[1]:
+            _mention(inner, used)
+        for group in fv[2]:
+            for inner in group:
+                _mention(inner, used)
+
+
+class UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict = {}
+
+    def find(self, x):
+        parent = self.parent
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, a, b) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            if repr(ra) < repr(rb):  # deterministic representative, whatever the location kinds
+                ra, rb = rb, ra
+            self.parent[ra] = rb
+
+
+class Program:
+    """All summaries with the global facts merged, and the resolved call graph."""
+
+    def __init__(self, index: ProgramIndex, packages: list[PackageSummary]):
+        self.index = index
+        self.functions: dict[str, FunctionSummary] = {}
+        self.registrations: list[Registration] = []
+        self.field_funcs: dict[tuple, set] = defaultdict(set)
+        self.field_types: dict[tuple, set] = defaultdict(set)
+        self.global_funcs: dict[tuple, set] = defaultdict(set)
+        self.returns_types: dict[str, set] = defaultdict(set)
+        self.field_models: dict[tuple, set] = defaultdict(set)
+        self.locations = UnionFind()
+        for ps in packages:
+            for fs in ps.functions:
+                self.functions[fs.qname] = fs
+            self.registrations.extend(ps.registrations)
+            for loc, fv in ps.field_funcs:
+                self.field_funcs[loc].add(fv)
+            for loc, t in ps.field_types:
+                self.field_types[loc].add(t)
+            for g, fv in ps.global_funcs:
+                self.global_funcs[g].add(fv)
+            for loc, m in ps.field_models:
+                self.field_models[loc].add(m)
+            for q, t in ps.returns_types:
+                self.returns_types[q].add(t)
+            for a, b in ps.aliases:
+                self.locations.union(a, b)
+        self._flow_params_into_fields(packages)
+        self.live_types = self._live_types()
+        # per location class: what any alias holds
+        for table in (self.field_funcs, self.field_types):
+            merged: dict[tuple, set] = defaultdict(set)
+            for loc, vals in table.items():
+                merged[self.locations.find(loc)] |= vals
+            for loc in list(table):
+                table[loc] = merged[self.locations.find(loc)]
+        self.param_funcs: dict[tuple[str, int], set] = defaultdict(set)  # -> {(func value, where it was written)}
+        self.callees: dict[str, list[list[Target]]] = {}
+        self.callers: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        self._resolve_all()
+
+    def _flow_params_into_fields(self, packages: list[PackageSummary]) -> None:
+        """NewBaseController(..., podControl PodControlInterface) stores its parameter in a field:
+        what callers pass for it is what the field holds."""
+        stores: dict[tuple, set] = defaultdict(set)
+        for ps in packages:
+            for key, loc in ps.param_stores:
+                stores[key].add(loc)
+        if not stores:
+            return
+        for fs in self.functions.values():
+            for site in fs.sites:
+                if site.callee[0] != "static" or not site.arg_types:
+                    continue
+                for i, types in enumerate(site.arg_types):
+                    for loc in stores.get((site.callee[1], i), ()):
+                        self.field_types[loc].update(types)
+
+    def _live_types(self) -> set:
+        """Struct types built by code that something uses. A type only a dead constructor or a
+        test helper builds (`var _ BindPlugin = &FakeNodeReaper{}` does not count) is not a
+        candidate for interface dispatch."""
+        used: set[str] = set()
+        for fs in self.functions.values():
+            for site in fs.sites:
+                if site.callee[0] == "static":
+                    used.add(site.callee[1])
+                for fv in site.targets:
+                    _mention(fv, used)
+                for fvs in site.arg_funcs:
+                    for fv in fvs:
+                        _mention(fv, used)
+            for r in fs.returns:
+                _mention(r, used)
+        for table in (self.field_funcs, self.global_funcs):
+            for fvs in table.values():
+                for fv in fvs:
+                    _mention(fv, used)
+        live = set()
+        for q, fs in self.functions.items():
+            name = q.rsplit(".", 1)[-1]
+            if q in used or fs.recv_type is not None or fs.is_literal or name in ("main", "init"):
+                live.update(fs.instantiates)
+        return live
+
+    # ------------------------------------------------------------ func values
+    def resolve_value(self, fv, caller: str, depth: int = 0, seen: frozenset = frozenset()) -> list[Target]:
+        """Func value (see kubetorch.summary) -> the functions it may be."""
+        if depth > 8:
+            return []
+        kind = fv[0]
+        if kind == "func":
+            return [Target(fv[1], "func-value")] if fv[1] in self.functions else []
+        if kind == "lit":
+            return [Target(fv[1], "closure")] if fv[1] in self.functions else []
+        if kind == "method":
+            return [Target(fv[1], "method", fv[2])] if fv[1] in self.functions else []
+        if kind == "gvar":
+            key = ("G", fv[1], fv[2])
+            if key in seen:
+                return []
+            out: list[Target] = []
+            for v in self.global_funcs.get(key, ()):
+                out.extend(self.resolve_value(v, caller, depth + 1, seen | {key}))
+            return out
+        if kind == "field":
+            loc = (fv[1], fv[2])
+            if loc in seen:
+                return []
+            out = []
+            for v in sorted(self.field_funcs.get(loc, ()), key=repr):
+                out.extend(self.resolve_value(v, caller, depth + 1, seen | {loc}))
+            return out
+        if kind == "ifacemethod":
+            return [Target(q, "interface") for q in self.implementations(fv[1], fv[2], None, ())]
+        if kind == "ret":
+            out = []
+            for callee_fv in fv[1]:
+                for t in self.resolve_value(callee_fv, caller, depth + 1, seen):
+                    fs = self.functions.get(t.qname)
+                    if fs is None:
+                        continue
+                    for r in fs.returns:
+                        if r[0] == "lit":
+                            fwd = r[2]
+                            if fwd >= 0 and fwd < len(fv[2]) and fv[2][fwd]:
+                                for inner in fv[2][fwd]:
+                                    out.extend(self.resolve_value(inner, caller, depth + 1, seen))
+                            elif r[1] in self.functions:
+                                out.append(Target(r[1], "closure"))
+                        elif r[0] in ("func", "method", "lit", "gvar", "field"):
+                            out.extend(self.resolve_value(r, t.qname, depth + 1, seen))
+            return out
+        if kind == "param":
+            return [Target(v.qname, "callback") for v in self._param_targets(caller, fv[1])]
+        return []
+
+    def _param_targets(self, qname: str, i: int, depth: int = 0) -> list[Target]:
+        if depth > 6:
+            return []
+        out = []
+        for fv, origin in sorted(self.param_funcs.get((qname, i), ()), key=repr):
+            if fv[0] == "param":  # forwarded: what the origin's callers pass
+                out.extend(self._param_targets(origin, fv[1], depth + 1))
+            else:
+                out.extend(self.resolve_value(fv, origin, 1))
+        return out
+
+    # ------------------------------------------------------------ interfaces
+    def implementations(self, iface: tuple, method: str, loc, narrow: tuple) -> list[str]:
+        """Methods an interface call may run, narrowed to the types that flow into the receiver."""
+        types: set = set(narrow)
+        if not types and loc is not None:
+            for t in self.field_types.get(self.locations.find(loc), ()):
+                if t[0] == "ret":
+                    types |= self.returns_types.get(t[1], set())
+                else:
+                    types.add(t)
+        candidates = []
+        if types:
+            for key in sorted(types):
+                found = self.index.method(("n", key[0], key[1], ()), method)
+                if found is not None and found[0] is not None and found[0] in self.functions:
+                    candidates.append(found[0])
+            if candidates:
+                return candidates
+        every = []
+        for key in self.index.implementers(("n", iface[0], iface[1], ())):
+            found = self.index.method(("n", key[0], key[1], ()), method)
+            if found is not None and found[0] is not None and found[0] in self.functions:
+                every.append((key, found[0]))
+        live = [q for key, q in every if key in self.live_types]
+        return live or [q for _key, q in every]
+
+    # ------------------------------------------------------------ sites
+    def resolve_site(self, fs: FunctionSummary, k: int) -> list[Target]:
+        site = fs.sites[k]
+        callee = site.callee
+        kind = callee[0]
+        out: list[Target] = []
+        if kind == "static":
+            if callee[1] in self.functions:
+                out.append(Target(callee[1], "method" if site.recv is not None else "static"))
+        elif kind == "iface":
+            out.extend(Target(q, "interface") for q in self.implementations(callee[1], callee[2], callee[3], callee[4]))
+        elif kind == "field":
+            for fv in sorted(self.field_funcs.get((callee[1], callee[2]), ()), key=repr):
+                for t in self.resolve_value(fv, fs.qname):
+                    out.append(Target(t.qname, "func-field", t.bound))
+        elif kind == "global":
+            for fv in sorted(self.global_funcs.get(("G", callee[1], callee[2]), ()), key=repr):
+                out.extend(Target(t.qname, "func-value", t.bound) for t in self.resolve_value(fv, fs.qname))
+        elif kind == "param":
+            out.extend(self._param_targets(fs.qname, callee[1]))
+        elif kind == "param_of":
+            out.extend(self._param_targets(callee[1][0], callee[1][1]))
+        for fv in site.targets:
+            for t in self.resolve_value(fv, fs.qname):
+                out.append(Target(t.qname, "callback" if site.kind == "callback" else t.kind, t.bound))
+        if site.kind in ("go", "defer"):
+            for t in out:
+                t.kind = site.kind
+        seen = set()
+        unique = []
+        for t in out:
+            key = (t.qname, repr(t.bound))
+            if key not in seen:
+                seen.add(key)
+                unique.append(t)
+        return unique
+
+    def _resolve_all(self) -> None:
+        # func values passed to in-tree functions are what their func parameters call
+        for _round in range(3):
+            before = sum(len(v) for v in self.param_funcs.values())
+            callees = {}
+            for qname, fs in self.functions.items():
+                per_site = []
+                for k, site in enumerate(fs.sites):
+                    targets = self.resolve_site(fs, k)
+                    per_site.append(targets)
+                    for t in targets:
+                        for i, fvs in enumerate(site.arg_funcs):
+                            for fv in fvs:
+                                self.param_funcs[(t.qname, i)].add((fv, qname))
+                callees[qname] = per_site
+            self.callees = callees
+            if sum(len(v) for v in self.param_funcs.values()) == before:
+                break
+        callers: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for qname, per_site in self.callees.items():
+            for k, targets in enumerate(per_site):
+                for t in targets:
+                    callers[t.qname].append((qname, k))
+        self.callers = callers
+
+    # ------------------------------------------------------------ queries
+    def reachable(self, roots) -> set[str]:
+        seen = set()
+        stack = [r for r in roots if r in self.functions]
+        while stack:
+            q = stack.pop()
+            if q in seen:
+                continue
+            seen.add(q)
+            for targets in self.callees.get(q, ()):
+                for t in targets:
+                    if t.qname not in seen:
+                        stack.append(t.qname)
+        return seen
+
+    def edges(self):
+        """(caller, callee, kind, file, line) for the calls table."""
+        for qname, per_site in self.callees.items():
+            fs = self.functions[qname]
+            for k, targets in enumerate(per_site):
+                line = fs.sites[k].line
+                for t in targets:
+                    yield qname, t.qname, t.kind, fs.file, line

@@ -1,0 +1,551 @@
+"""compose: the global pass that turns handlers into chains.
+
+1. Transitive accesses. Each summary's direct accesses are relative to its own parameters; a call
+   site substitutes the callee's (root, field) by the site's receiver or argument path
+   (`sched.SchedulingQueue.Add(pod)` turns PriorityQueue.Add's writes of its receiver into writes of
+   sched.SchedulingQueue). Strongly connected components are iterated to a fixpoint.
+2. Shared state. A handler's transitive writes, materialized at the handler (the struct behind its
+   receiver or captured variable, the field it selects), are the locations it can change.
+3. Readers. A function reads a location when its own expression selects the field (directly, or as
+   the receiver or argument of a call whose callee reads it): `rsc.queue.Get()`, `sched.NextPod()`
+   with NextPod bound to the object in sched.SchedulingQueue.
+4. Taint. From the value read, a breadth-first walk over the summaries' ports: local flow, call
+   arguments into callees, returns back to callers (only out of the frames the walk started in:
+   matched calls keep their callers), values written to a location to every reader of it. Walks stay
+   inside the component: readers and callers reachable from the controller's own methods.
+5. Every API sink reached is a chain, with one witness path.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from kubetorch.callgraph import Program, Target
+from kubetorch.collect import HandlerRow
+from kubetorch.identity import chain_id
+from kubetorch.index import deref
+from kubetorch.summary import FunctionSummary, Site
+
+Entry = tuple  # (mode, root, field)
+
+
+@dataclass(slots=True)
+class Step:
+    function: str
+    file: str
+    line: int
+    step: str
+
+
+@dataclass(slots=True)
+class ChainRow:
+    chain_id: str
+    component: str
+    informer_resource: str
+    event: str
+    handler: str
+    shared_state: str
+    reader: str
+    sink_function: str
+    api_verb: str
+    api_resource: str
+    kind: str
+    path: list[Step]
+    reads: list[str]
+    registration_file: str
+    registration_line: int
+    sink_file: str
+    sink_line: int
+
+
+@dataclass
+class Composed:
+    chains: list[ChainRow] = field(default_factory=list)
+    on_chain: set = field(default_factory=set)  # (function, sink index)
+    stats: dict = field(default_factory=dict)
+
+
+class Composer:
+    def __init__(self, program: Program):
+        self.p = program
+        self.index = program.index
+        self.trans: dict[str, dict[Entry, tuple]] = {}
+        self.readers: dict[tuple, list[tuple[str, int, int, str]]] = defaultdict(list)
+        self._out_edges: dict[str, dict[int, list[int]]] = {}
+        self._port_of: dict[str, dict[tuple, int]] = {}
+        self._cap_nodes: dict[tuple, list[tuple[str, int]]] = defaultdict(list)
+        self._closure_cache: dict[str, set[str]] = {}
+        self._taint_cache: dict[tuple, dict] = {}
+        self._members: dict = {}
+        for q, fs in program.functions.items():
+            self._port_of[q] = {p: i for i, p in enumerate(fs.ports)}
+            for i, p in enumerate(fs.ports):
+                if p[0] == "C":
+                    self._cap_nodes[p].append((q, i))
+        self.written_globals = {
+            a.loc for fs in program.functions.values() for a in fs.accesses if a.mode == "write" and a.loc and a.loc[0] in ("G", "V")
+        }
+
+    # ------------------------------------------------------------ locations
+    def canon(self, loc):
+        return self.p.locations.find(loc) if loc is not None else None
+
+    def materialize(self, fs: FunctionSummary, root: tuple, fname: str | None):
+        kind = root[0]
+        if kind == "T":
+            return root[1]
+        if kind == "G":
+            if fname is None:
+                return root
+            t = self._global_type(root)
+            loc = self._field_loc(t, fname)
+            return loc or root
+        if kind == "C" and fname is None:
+            return ("V", fs.root, root[1])
+        if fname is None:
+            return None
+        return self._field_loc(fs.root_types.get(root), fname)
+
+    def _global_type(self, root):
+        info = self.index.values.get((root[1], root[2]))
+        return info.type if info is not None else None
+
+    def _field_loc(self, t, fname: str):
+        if t is None or t[0] == "M":
+            return None
+        base = deref(t)
+        if base[0] != "n":
+            return None
+        found = self.index.field(base, fname)
+        if found is None:
+            return None
+        return (found[2] or (base[1], base[2]), fname)
+
+    def location_name(self, loc) -> str:
+        if loc is None:
+            return ""
+        if loc[0] == "G":
+            return f"{loc[1].rsplit('/', 1)[-1]}.{loc[2]}"
+        if loc[0] == "V":
+            fs = self.p.functions.get(loc[1])
+            name = fs.var_names.get(loc[2], f"v{loc[2]}") if fs is not None else f"v{loc[2]}"
+            return f"{loc[1].rsplit('/', 1)[-1]}.{name}"
+        return f"{loc[0][1]}.{loc[1]}"
+
+    # ------------------------------------------------------------ 1. transitive accesses
+    def substitute(self, caller: FunctionSummary, site: Site, target: Target, callee: FunctionSummary, root, fname):
+        """A callee entry (root, field) seen from the caller: (root, field, field selected by the site)."""
+        kind = root[0]
+        if kind == "P":
+            i = root[1]
+            path = None
+            if i == -1:
+                bound = target.bound
+                if bound is None or bound == "self":
+                    path = site.recv if target.kind != "func-field" or bound == "self" else None
+                elif isinstance(bound, tuple) and bound[0] == "sub":
+                    path = (site.recv[0], bound[1]) if site.recv is not None else None
+                elif isinstance(bound, tuple):
+                    return (("T", bound), fname, True)
+            elif i < len(site.args):
+                path = site.args[i]
+            if path is None:
+                return None
+            proot, pfield = path
+            if pfield is not None:
+                return (proot, pfield, True)
+            return (proot, fname, False)
+        if kind == "C":
+            if callee.root == caller.root:
+                return (root, fname, False)
+            loc = self.materialize(callee, root, fname)
+            return (("T", loc), None, False) if loc is not None and loc[0] == "V" else None
+        if kind == "G":
+            loc = self.materialize(callee, root, fname)
+            if loc in self.written_globals or (loc is not None and loc[0] != "G"):
+                return (root, fname, False)
+            return None
+        if kind == "T":
+            return (root, fname, False)
+        return None  # locals of the callee are its own objects
+
+    def transitive(self) -> None:
+        functions = self.p.functions
+        trans: dict[str, dict[Entry, tuple]] = {}
+        for q, fs in functions.items():
+            entries: dict[Entry, tuple] = {}
+            for k, a in enumerate(fs.accesses):
+                if a.root[0] == "L":
+                    if a.loc is not None and a.loc[0] in ("G", "V"):
+                        entries.setdefault((a.mode, ("T", a.loc), None), (-1, k, None))
+                    continue
+                if a.root[0] == "G" and self.materialize(fs, a.root, a.field) not in self.written_globals:
+                    continue
+                entries.setdefault((a.mode, a.root, a.field), (-1, k, None))
+            trans[q] = entries
+        for scc in self._sccs():
+            changed = True
+            rounds = 0
+            while changed and rounds < 20:
+                changed = False
+                rounds += 1
+                for q in scc:
+                    fs = functions[q]
+                    mine = trans[q]
+                    for k, targets in enumerate(self.p.callees.get(q, ())):
+                        site = fs.sites[k]
+                        for t in targets:
+                            callee = functions.get(t.qname)
+                            if callee is None:
+                                continue
+                            for (mode, root, fname) in list(trans[t.qname]):
+                                sub = self.substitute(fs, site, t, callee, root, fname)
+                                if sub is None:
+                                    continue
+                                entry = (mode, sub[0], sub[1])
+                                if entry not in mine:
+                                    mine[entry] = (k, t.qname, sub[2])
+                                    changed = True
+        self.trans = trans
+
+    def _sccs(self) -> list[list[str]]:
+        """Tarjan's algorithm, iterative; components come out callees first."""
+        functions = self.p.functions
+        graph = {q: [t.qname for ts in self.p.callees.get(q, ()) for t in ts if t.qname in functions] for q in functions}
+        index_of: dict[str, int] = {}
+        low: dict[str, int] = {}
+        on_stack: set[str] = set()
+        stack: list[str] = []
+        out: list[list[str]] = []
+        counter = 0
+        for start in functions:
+            if start in index_of:
+                continue
+            work = [(start, 0)]
+            while work:
+                v, i = work.pop()
+                if i == 0:
+                    index_of[v] = low[v] = counter
+                    counter += 1
+                    stack.append(v)
+                    on_stack.add(v)
+                succ = graph[v]
+                recurse = False
+                while i < len(succ):
+                    w = succ[i]
+                    i += 1
+                    if w not in index_of:
+                        work.append((v, i))
+                        work.append((w, 0))
+                        recurse = True
+                        break
+                    if w in on_stack:
+                        low[v] = min(low[v], index_of[w])
+                if recurse:
+                    continue
+                if low[v] == index_of[v]:
+                    comp = []
+                    while True:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        comp.append(w)
+                        if w == v:
+                            break
+                    out.append(comp)
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[v])
+        return out
+
+    # ------------------------------------------------------------ 2-3. writes and readers
+    def writes_of(self, handler: str) -> dict:
+        """Locations a handler writes (canonical) -> the entry that says so."""
+        fs = self.p.functions.get(handler)
+        if fs is None:
+            return {}
+        out = {}
+        for entry in self.trans.get(handler, {}):
+            mode, root, fname = entry
+            if mode != "write":
+                continue
+            loc = self.canon(self.materialize(fs, root, fname))
+            if loc is not None and loc not in out:
+                out[loc] = entry
+        return out
+
+    def index_readers(self) -> None:
+        functions = self.p.functions
+        for q, fs in functions.items():
+            port_of = self._port_of[q]
+            for k, a in enumerate(fs.accesses):
+                if a.mode == "read" and a.loc is not None and ("RD", k) in port_of:
+                    self.readers[self.canon(a.loc)].append((q, port_of[("RD", k)], a.line, a.via))
+            for k, targets in enumerate(self.p.callees.get(q, ())):
+                site = fs.sites[k]
+                co = port_of.get(("CO", k))
+                if co is None:
+                    continue
+                seen = set()
+                for t in targets:
+                    callee = functions.get(t.qname)
+                    if callee is None:
+                        continue
+                    for (mode, root, fname) in self.trans.get(t.qname, ()):
+                        if mode != "read":
+                            continue
+                        sub = self.substitute(fs, site, t, callee, root, fname)
+                        if sub is None or not sub[2]:
+                            continue
+                        loc = self.canon(self.materialize(fs, sub[0], sub[1]))
+                        if loc is not None and loc not in seen:
+                            seen.add(loc)
+                            self.readers[loc].append((q, co, site.line, f"call {t.qname.rsplit('.', 1)[-1]}"))
+
+    # ------------------------------------------------------------ components
+    def closure(self, row: HandlerRow) -> set[str]:
+        """Functions that belong to a component: reachable from its struct's methods, its handlers'
+        registering function, and (for components without a struct) the handler itself."""
+        key = row.component
+        if key in self._closure_cache:
+            return self._closure_cache[key]
+        roots = set()
+        if row.owner_type is not None:
+            for qname, _pointer in self.index.method_set(row.owner_type).values():
+                if qname is not None:
+                    roots.add(qname)
+            for q, fs in self.p.functions.items():
+                if fs.is_literal and fs.parent is not None and _owner_of_literal(self.p, fs) == row.owner_type:
+                    roots.add(q)
+        roots.add(row.registration)
+        roots.add(row.handler)
+        reach = self.p.reachable(roots)
+        self._closure_cache[key] = reach
+        return reach
+
+    # ------------------------------------------------------------ 4. taint
+    def out_edges(self, q: str) -> dict[int, list[int]]:
+        cached = self._out_edges.get(q)
+        if cached is None:
+            cached = defaultdict(list)
+            for a, b in self.p.functions[q].edges:
+                cached[a].append(b)
+            self._out_edges[q] = cached
+        return cached
+
+    def shares_object_with(self, loc, owner) -> bool:
+        """Is this location one object with a field of the component's own struct? (The garbage
+        collector's attemptToDelete queue is stored in both GraphBuilder and GarbageCollector.)"""
+        if owner is None:
+            return False
+        members = self._members.get(loc)
+        if members is None:
+            members = self._members[loc] = {x for x in self.p.locations.parent if self.canon(x) == loc} | {loc}
+        return any(isinstance(m[0], tuple) and m[0] == owner for m in members)
+
+    def taint(self, reader: str, port: int, closure: set[str], closure_key: str, owner=None) -> dict:
+        """Sinks reachable from a value read at (reader, port): (function, sink index) -> parent chain end."""
+        key = (reader, port, closure_key)
+        if key in self._taint_cache:
+            return self._taint_cache[key]
+        functions = self.p.functions
+        start = (reader, port, True)
+        parent: dict[tuple, tuple | None] = {start: None}
+        queue = deque([start])
+        found: dict[tuple, tuple] = {}
+        while queue:
+            node = queue.popleft()
+            q, p, up = node
+            fs = functions[q]
+            port = fs.ports[p]
+            pk = port[0]
+            nexts: list[tuple[tuple, str, int]] = []
+            if pk == "SK":
+                found.setdefault((q, port[1]), node)
+                continue
+            for b in self.out_edges(q).get(p, ()):
+                nexts.append(((q, b, up), "flow", 0))
+            if pk == "C":
+                for q2, p2 in self._cap_nodes.get(port, ()):
+                    if q2 != q:
+                        for b in self.out_edges(q2).get(p2, ()):
+                            nexts.append(((q2, b, up), "closure", 0))
+            elif pk == "CI":
+                k, i = port[1], port[2]
+                site = fs.sites[k]
+                for t in self.p.callees[q][k] if k < len(self.p.callees[q]) else ():
+                    g = functions.get(t.qname)
+                    if g is None:
+                        continue
+                    gp = self._port_of[t.qname]
+                    if site.kind == "callback" and i == 0:
+                        targets = [idx for pt, idx in gp.items() if pt[0] == "P" and pt[1] >= 0]
+                    elif i == -1 and t.kind == "func-field" and t.bound != "self":
+                        targets = []
+                    else:
+                        idx = gp.get(("P", i))
+                        targets = [idx] if idx is not None else []
+                    for idx in targets:
+                        nexts.append(((t.qname, idx, False), "call", site.line))
+            elif pk == "R" and up:
+                for caller, k in self.p.callers.get(q, ()):
+                    if caller not in closure:
+                        continue
+                    co = self._port_of[caller].get(("CO", k))
+                    if co is not None:
+                        nexts.append(((caller, co, True), "return", functions[caller].sites[k].line))
+            elif pk == "WR":
+                a = fs.accesses[port[1]]
+                loc = self.canon(a.loc) if a.loc is not None else None
+                if loc is not None:
+                    shared = None
+                    for r, rp, line, _via in self.readers.get(loc, ()):
+                        if r in closure:
+                            nexts.append(((r, rp, True), "state", line))
+                        else:
+                            if shared is None:
+                                shared = self.shares_object_with(loc, owner)
+                            if shared:  # a collaborator struct reading the same object
+                                nexts.append(((r, rp, False), "state", line))
+            for nxt, how, line in nexts:
+                if nxt in parent or (nxt[0], nxt[1], True) in parent:
+                    continue
+                parent[nxt] = (node, how, line)
+                queue.append(nxt)
+        result = {sink: self._path(parent, end) for sink, end in found.items()}
+        self._taint_cache[key] = result
+        return result
+
+    def _path(self, parent: dict, end: tuple) -> list[Step]:
+        """Witness steps from the read to the sink: one per change of function."""
+        functions = self.p.functions
+        hops = []
+        node = end
+        while node is not None:
+            info = parent[node]
+            hops.append((node, info))
+            node = info[0] if info is not None else None
+        hops.reverse()
+        steps: list[Step] = []
+        for node, info in hops:
+            q = node[0]
+            if info is None or info[1] in ("call", "return", "state"):
+                how = "read" if info is None else info[1]
+                fs = functions[q]
+                line = info[2] if info is not None else 0
+                if how == "call":
+                    prev = info[0][0]
+                    steps.append(Step(prev, functions[prev].file, line, "call"))
+                    steps.append(Step(q, fs.file, fs.line, "enter"))
+                elif how == "return":
+                    steps.append(Step(q, fs.file, line, "return to"))
+                elif how == "state":
+                    steps.append(Step(q, fs.file, line, "read state"))
+        return steps
+
+    # ------------------------------------------------------------ 5. chains
+    def write_path(self, handler: str, entry: Entry) -> list[Step]:
+        """How a handler reaches a write: its call chain down to the assignment or queue call."""
+        steps = []
+        q, e = handler, entry
+        seen = set()
+        while q is not None and (q, e) not in seen:
+            seen.add((q, e))
+            fs = self.p.functions[q]
+            how = self.trans.get(q, {}).get(e)
+            if how is None:
+                break
+            k, callee, _from_site = how
+            if k == -1:
+                a = fs.accesses[how[1]]
+                steps.append(Step(q, fs.file, a.line, f"write {a.via}"))
+                break
+            site = fs.sites[k]
+            steps.append(Step(q, fs.file, site.line, "call"))
+            # find the callee entry that produced e
+            callee_fs = self.p.functions[callee]
+            target = next((t for t in self.p.callees[q][k] if t.qname == callee), None)
+            nxt = None
+            for ce in self.trans.get(callee, {}):
+                if ce[0] != e[0] or target is None:
+                    continue
+                sub = self.substitute(fs, site, target, callee_fs, ce[1], ce[2])
+                if sub is not None and (sub[0], sub[1]) == (e[1], e[2]):
+                    nxt = ce
+                    break
+            if nxt is None:
+                break
+            q, e = callee, nxt
+        return steps
+
+
+def _owner_of_literal(program: Program, fs: FunctionSummary):
+    root = program.functions.get(fs.root)
+    if root is None or root.recv_type is None:
+        return None
+    base = deref(root.recv_type)
+    return (base[1], base[2]) if base[0] == "n" else None
+
+
+def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> Composed:
+    c = Composer(program)
+    c.transitive()
+    c.index_readers()
+    result = Composed()
+    rows: dict[str, ChainRow] = {}
+    functions = program.functions
+    for h in handlers:
+        if h.handler not in functions:
+            continue
+        closure = c.closure(h)
+        for loc, entry in sorted(c.writes_of(h.handler).items(), key=repr):
+            state = c.location_name(loc)
+            for reader, port, line, via in c.readers.get(loc, ()):
+                if reader not in closure:
+                    continue
+                reached = c.taint(reader, port, closure, h.component, h.owner_type)
+                if not reached:
+                    continue
+                prefix = None
+                for (sink_fn, k), steps in sorted(reached.items(), key=lambda kv: (len(kv[1]), kv[0])):
+                    sfs = functions[sink_fn]
+                    sink = sfs.sinks[k]
+                    result.on_chain.add((sink_fn, k))
+                    cid = chain_id(h.component, h.informer_resource, h.event, h.handler, sink_fn, sink.verb, sink.resource)
+                    if cid in rows:
+                        continue
+                    if prefix is None:
+                        hfs = functions[h.handler]
+                        prefix = [
+                            Step(h.registration, h.file, h.line, f"register {h.via}"),
+                            Step(h.handler, hfs.file, hfs.line, f"handle {h.event}"),
+                            *c.write_path(h.handler, entry),
+                            Step(reader, functions[reader].file, line, f"read {state} ({via})"),
+                        ]
+                    path = prefix + steps + [Step(sink_fn, sfs.file, sink.line, f"{sink.verb} {sink.resource}")]
+                    reads = sorted({r.what for st in path for r in (functions[st.function].reads if st.function in functions else ())})
+                    rows[cid] = ChainRow(
+                        chain_id=cid,
+                        component=h.component,
+                        informer_resource=h.informer_resource,
+                        event=h.event,
+                        handler=h.handler,
+                        shared_state=state,
+                        reader=reader,
+                        sink_function=sink_fn,
+                        api_verb=sink.verb,
+                        api_resource=sink.resource,
+                        kind=sink.kind,
+                        path=path,
+                        reads=reads,
+                        registration_file=h.file,
+                        registration_line=h.line,
+                        sink_file=sfs.file,
+                        sink_line=sink.line,
+                    )
+    result.chains = sorted(rows.values(), key=lambda r: (r.component, r.informer_resource, r.event, r.handler, r.sink_function, r.api_verb, r.api_resource))
+    result.stats = {
+        "readers": sum(len(v) for v in c.readers.values()),
+        "taint_sources": len(c._taint_cache),
+    }
+    return result

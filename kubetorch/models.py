@@ -1,0 +1,257 @@
+"""Library models: the data in models.toml, compiled for fast lookups.
+
+A model value is a tuple ('M', kind, group, version, resource, subresource, verb): the kind says
+what the library value is (clientset, typed client, informer, queue, ...), the rest what it is
+about. The analyzer carries these through locals and fields like any other type.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+MODELS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models.toml")
+
+ModelType = tuple  # ('M', kind, group, version, resource, subresource, verb)
+
+_VERSION_RE = r"v\d+(?:alpha\d+|beta\d+)?"
+
+
+def model(
+    kind: str, group: str = "", version: str = "", resource: str = "", subresource: str = "", verb: str = ""
+) -> ModelType:
+    return ("M", kind, group, version, resource, subresource, verb)
+
+
+def with_attrs(m: ModelType, **attrs: str) -> ModelType:
+    parts = list(m)
+    for name, value in attrs.items():
+        if value is None:
+            continue
+        parts[_ATTR[name]] = value
+    return tuple(parts)
+
+
+_ATTR = {"kind": 1, "group": 2, "version": 3, "resource": 4, "subresource": 5, "verb": 6}
+
+
+def pluralize(kind: str, irregular: dict[str, str]) -> str:
+    """API kind -> resource, with the same rules as the Kubernetes code generators."""
+    if kind in irregular:
+        return irregular[kind]
+    low = kind.lower()
+    if low.endswith(("s", "x", "z", "ch", "sh")):
+        return low + "es"
+    if low.endswith("y") and len(low) > 1 and low[-2] not in "aeiou":
+        return low[:-1] + "ies"
+    return low + "s"
+
+
+@dataclass(slots=True)
+class Effect:
+    """What a modelled call does. Every field is optional."""
+
+    gives: str | None = None
+    sink: str | None = None  # REST verb of an API write
+    read: str | None = None  # get | list | watch | lister
+    effect: str | None = None  # write | read | none: on the receiver as non-local state
+    register: int | None = None  # argument index of a registered event handler
+    register_field: str | None = None
+    subresource: str | None = None
+    subresource_arg: int | None = None
+    resource: str | None = None
+    group: str | None = None
+    kind: str | None = None  # "event" for event recorders
+    verb: str | None = None
+    verb_arg: int | None = None
+    resource_arg: int | None = None
+    gvr_arg: int | None = None
+    object_arg: int | None = None
+    object_field: str | None = None
+    request: bool = False  # the terminal call of a rest request: a sink if the verb writes
+    callback: bool = True
+    # filled in by the matcher
+    captures: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_toml(cls, d: dict[str, Any]) -> Effect:
+        return cls(**d)
+
+
+def _compile(pattern: str, groups: dict[str, str]) -> re.Pattern[str]:
+    group_alt = "|".join(sorted(map(re.escape, groups), key=len, reverse=True))
+    out = ""
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "{":
+            j = pattern.index("}", i)
+            name = pattern[i + 1 : j]
+            out += {
+                "group": r"(?P<group>[a-z0-9]+)",
+                "version": rf"(?P<version>{_VERSION_RE})",
+                "Group": rf"(?P<Group>{group_alt})",
+                "Version": r"(?P<Version>V\d+(?:alpha\d+|beta\d+)?)",
+                "Kind": r"(?P<Kind>[A-Z][A-Za-z0-9]*?)",
+                "Plural": r"(?P<Plural>[A-Z][A-Za-z0-9]*)",
+            }[name]
+            i = j + 1
+        elif pattern[i] == "*":
+            out += ".*"
+            i += 1
+        else:
+            out += re.escape(pattern[i])
+            i += 1
+    return re.compile(out + r"\Z")
+
+
+class Models:
+    def __init__(self, data: dict[str, Any]):
+        self.groups: dict[str, str] = data.get("groups", {})
+        self.group_dirs = {k.lower(): v for k, v in self.groups.items()}
+        self.plurals: dict[str, str] = data.get("plurals", {})
+        self.types_exact: dict[str, str] = {}
+        self.types_patterns: list[tuple[re.Pattern[str], str]] = []
+        for pat, kind in data.get("types", {}).items():
+            if "{" in pat or "*" in pat:
+                self.types_patterns.append((_compile(pat, self.groups), kind))
+            else:
+                self.types_exact[pat] = kind
+        self.funcs: dict[str, Effect] = {k: Effect.from_toml(v) for k, v in data.get("funcs", {}).items()}
+        self.calls_exact: dict[str, dict[str, Effect]] = {}
+        self.calls_patterns: dict[str, list[tuple[re.Pattern[str], Effect]]] = {}
+        for kind, methods in data.get("calls", {}).items():
+            exact: dict[str, Effect] = {}
+            pats: list[tuple[re.Pattern[str], Effect]] = []
+            for name, eff in methods.items():
+                if "{" in name or "*" in name:
+                    pats.append((_compile(name, self.groups), Effect.from_toml(eff)))
+                else:
+                    exact[name] = Effect.from_toml(eff)
+            self.calls_exact[kind] = exact
+            self.calls_patterns[kind] = pats
+        handlers = data.get("handlers", {})
+        self.handler_funcs: dict[str, dict[str, str]] = handlers.get("funcs", {})
+        self.handler_filtering: dict[str, dict[str, str]] = handlers.get("filtering", {})
+        self.handler_methods: dict[str, str] = handlers.get("methods", {})
+        self.mutating_methods = frozenset(data.get("heuristics", {}).get("mutating_methods", []))
+        self._type_cache: dict[tuple[str, str], ModelType | None] = {}
+
+    # ------------------------------------------------------------ lookups
+    def group_of_dir(self, d: str) -> str | None:
+        return self.group_dirs.get(d)
+
+    def api_group_of_package(self, path: str) -> str | None:
+        """k8s.io/api/apps/v1 -> apps; .../pkg/apis/batch/v1 -> batch; None when not an API package."""
+        parts = path.split("/")
+        for i in range(len(parts) - 1, 0, -1):
+            if re.fullmatch(_VERSION_RE, parts[i]) or parts[i] == "internalversion":
+                g = self.group_dirs.get(parts[i - 1])
+                if g is not None and (path.startswith("k8s.io/api/") or "/apis/" in path):
+                    return g
+        if "/apis/" in path:
+            g = self.group_dirs.get(parts[-1])
+            if g is not None:
+                return g
+        return None
+
+    def resource_of_kind(self, kind: str) -> str:
+        return pluralize(kind, self.plurals)
+
+    def type_model(self, pkg: str, name: str) -> ModelType | None:
+        key = (pkg, name)
+        if key in self._type_cache:
+            return self._type_cache[key]
+        full = f"{pkg}.{name}"
+        result: ModelType | None = None
+        kind = self.types_exact.get(full)
+        if kind is not None:
+            result = model(kind)
+        else:
+            for pat, k in self.types_patterns:
+                m = pat.match(full)
+                if m:
+                    result = self._model_from_match(k, m.groupdict())
+                    break
+        self._type_cache[key] = result
+        return result
+
+    def _model_from_match(self, kind: str, caps: dict[str, str]) -> ModelType:
+        group = ""
+        if caps.get("group"):
+            group = self.group_dirs.get(caps["group"], caps["group"])
+        if caps.get("Group"):
+            group = self.groups.get(caps["Group"], group)
+        version = caps.get("version") or (caps.get("Version") or "").lower()
+        resource = ""
+        if caps.get("Kind"):
+            resource = self.resource_of_kind(caps["Kind"])
+        return model(kind, group, version, resource)
+
+    def call(self, m: ModelType, method: str) -> Effect | None:
+        """The effect of calling `method` on a value of model type m."""
+        kind = m[1]
+        exact = self.calls_exact.get(kind)
+        if exact is None:
+            return None
+        eff = exact.get(method)
+        if eff is not None:
+            return eff
+        for pat, e in self.calls_patterns.get(kind, ()):
+            mm = pat.match(method)
+            if mm:
+                caps = {k: v for k, v in mm.groupdict().items() if v}
+                if not caps:
+                    return e
+                out = Effect(**{f: getattr(e, f) for f in e.__dataclass_fields__ if f != "captures"})
+                out.captures = caps
+                return out
+        return None
+
+    def result_of_call(self, m: ModelType, eff: Effect, method: str) -> ModelType | None:
+        """Model type of the value a call returns (the receiver's attributes carried over)."""
+        if eff.gives is None:
+            return None
+        caps = eff.captures
+        group = m[2]
+        version = m[3]
+        resource = m[4]
+        subresource = m[5]
+        verb = m[6]
+        if "Group" in caps:
+            group = self.groups.get(caps["Group"], group)
+        if "Version" in caps:
+            version = caps["Version"].lower()
+        if "Plural" in caps:
+            resource = caps["Plural"].lower()
+        if eff.verb:
+            verb = eff.verb
+        if eff.resource:
+            resource = eff.resource
+        if eff.subresource:
+            subresource = eff.subresource
+        return ("M", eff.gives, group, version, resource, subresource, verb)
+
+    def func(self, qualified: str) -> Effect | None:
+        return self.funcs.get(qualified)
+
+
+@lru_cache(maxsize=4)
+def load_models(path: str = MODELS_FILE) -> Models:
+    with open(path, "rb") as f:
+        return Models(tomllib.load(f))
+
+
+def models_digest(path: str = MODELS_FILE) -> str:
+    import hashlib
+
+    with open(path, "rb") as f:
+        return hashlib.blake2b(f.read(), digest_size=8).hexdigest()

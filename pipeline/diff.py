@@ -1,0 +1,210 @@
+"""`kubetorch diff A B`: which chains appeared, disappeared or changed their witness path.
+
+Chains are matched by chain_id, which hashes names only, so a chain survives moved code and a new
+release; its path is compared as the sequence of (function, step) without file and line for the
+same reason. The exit status follows diff(1) so scripts and CI can gate on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+import click
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.cli_errors import fail, friendly_errors
+from pipeline.runs import check_run, rows, short_name
+from pipeline.tables import CHAINS, PATH_STEP
+
+EXIT_SAME = 0
+EXIT_CHANGED = 1
+EXIT_DIFF_ERROR = 2
+CHANGES = ("added", "removed", "path-changed")
+MARK = {"added": "+", "removed": "-", "path-changed": "~"}
+
+DIFF_SCHEMA = pa.schema([pa.field("change", pa.string()), *CHAINS, pa.field("old_path", pa.list_(PATH_STEP))])
+
+
+def path_key(path: list[dict] | None) -> tuple[tuple[str, str], ...]:
+    """What counts in a witness path: which functions, in which roles; not where they are."""
+    return tuple((s.get("function") or "", s.get("step") or "") for s in path or [])
+
+
+def _by_id(chains: list[dict]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for c in sorted(chains, key=lambda c: (c["chain_id"], path_key(c.get("path")))):
+        out.setdefault(c["chain_id"], c)
+    return out
+
+
+def _order(row: dict) -> tuple:
+    return (
+        row.get("component") or "",
+        CHANGES.index(row["change"]),
+        row.get("informer_resource") or "",
+        row.get("event") or "",
+        row.get("handler") or "",
+        row.get("api_verb") or "",
+        row.get("api_resource") or "",
+        row["chain_id"],
+    )
+
+
+def diff_chains(old: list[dict], new: list[dict]) -> list[dict]:
+    """Changed chains from `old` to `new`: each a chain row plus `change` and `old_path`."""
+    a, b = _by_id(old), _by_id(new)
+    changes = [{**b[i], "change": "added", "old_path": None} for i in b.keys() - a.keys()]
+    changes += [{**a[i], "change": "removed", "old_path": None} for i in a.keys() - b.keys()]
+    changes += [
+        {**b[i], "change": "path-changed", "old_path": a[i].get("path")}
+        for i in a.keys() & b.keys()
+        if path_key(a[i].get("path")) != path_key(b[i].get("path"))
+    ]
+    return sorted(changes, key=_order)
+
+
+def counts(changes: list[dict]) -> dict[str, int]:
+    return {c: sum(1 for r in changes if r["change"] == c) for c in CHANGES}
+
+
+def by_component(changes: list[dict]) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {}
+    for row in changes:
+        groups.setdefault(row.get("component") or "", []).append(row)
+    return groups
+
+
+def describe(chain: dict) -> str:
+    """One chain on one line: event, handler, shared state, reader, API write."""
+    return (
+        f"{chain.get('informer_resource')} {chain.get('event')} -> {short_name(chain.get('handler'))}"
+        f" -> {chain.get('shared_state') or '?'} -> {short_name(chain.get('reader'))}"
+        f" -> {chain.get('api_verb')} {chain.get('api_resource')} ({short_name(chain.get('sink_function'))})"
+    )
+
+
+def _path_line(path: list[dict] | None) -> str:
+    return " > ".join(f"{short_name(s.get('function'))} [{s.get('step')}]" for s in path or []) or "(empty)"
+
+
+def format_table(changes: list[dict], a: str, b: str) -> str:
+    n = counts(changes)
+    groups = by_component(changes)
+    lines = [
+        f"diff {a} -> {b}: {n['added']} added, {n['removed']} removed, "
+        f"{n['path-changed']} path changed in {len(groups)} component(s)"
+    ]
+    for component, group in groups.items():
+        lines += ["", component]
+        for row in group:
+            lines.append(f"  {MARK[row['change']]} {row['chain_id']}  {describe(row)}")
+            if row["change"] == "path-changed":
+                lines.append(f"      was: {_path_line(row['old_path'])}")
+                lines.append(f"      now: {_path_line(row.get('path'))}")
+    return "\n".join(lines) + "\n"
+
+
+def format_json(changes: list[dict], a: str, b: str) -> str:
+    components = []
+    for component, group in by_component(changes).items():
+        entry: dict[str, Any] = {"component": component}
+        for change in CHANGES:
+            entry[change.replace("-", "_")] = [
+                {k: v for k, v in row.items() if k != "change" and (k != "old_path" or v is not None)}
+                for row in group
+                if row["change"] == change
+            ]
+        components.append(entry)
+    counted = {k.replace("-", "_"): v for k, v in counts(changes).items()}
+    doc = {"from": a, "to": b, "changed": bool(changes), "counts": counted, "components": components}
+    return json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n"
+
+
+def write_parquet(changes: list[dict], out: str) -> None:
+    """The changes as one Parquet table, written to a temporary name and renamed."""
+    names = DIFF_SCHEMA.names
+    table = pa.Table.from_pylist([{k: row.get(k) for k in names} for row in changes], schema=DIFF_SCHEMA)
+    parent = os.path.dirname(os.path.abspath(out))
+    os.makedirs(parent, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(out) + ".tmp-", dir=parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, out)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def load_chains(spec: str, history: str | None) -> list[dict]:
+    """Chains of a run folder, or of a release label in the history."""
+    if history is not None:
+        from pipeline.history import release_dir
+
+        # the partition's label is the release, whatever label the run itself was given
+        return [{**c, "release": spec} for c in rows(release_dir(history, spec), "chains")]
+    return rows(check_run(spec), "chains")
+
+
+@friendly_errors
+def _diff(a: str, b: str, history: str | None, fmt: str, out: str | None) -> bool:
+    if fmt == "parquet" and not out:
+        fail("--format parquet needs --out FILE")
+    changes = diff_chains(load_chains(a, history), load_chains(b, history))
+    if fmt == "parquet":
+        write_parquet(changes, out or "")
+        n = counts(changes)
+        click.echo(
+            f"wrote {len(changes)} change(s) to {out}: {n['added']} added, {n['removed']} removed, "
+            f"{n['path-changed']} path changed"
+        )
+        return bool(changes)
+    text = format_json(changes, a, b) if fmt == "json" else format_table(changes, a, b)
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        click.echo(text, nl=False)
+    return bool(changes)
+
+
+@click.command("diff")
+@click.argument("a")
+@click.argument("b")
+@click.option(
+    "--history",
+    type=click.Path(path_type=str),
+    default=None,
+    help="History folder: A and B are release labels in it instead of run folders.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "parquet"]), default="table", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Write the result to FILE (required for parquet; default: stdout).",
+)
+def diff_command(a: str, b: str, history: str | None, fmt: str, out: str | None) -> None:
+    """Compare the chains of A and B by chain_id: added, removed, and witness path changed.
+
+    A path change is a different sequence of (function, step); files and lines are ignored so
+    moved code is not a change.
+
+    \b
+    Exit status (like diff(1), unlike the other commands whose errors exit 1):
+      0  no chain changed
+      1  some chain was added, removed or changed its path
+      2  error (missing folder, unknown release, not a kubetorch output, ...)
+    """
+    try:
+        changed = _diff(a, b, history, fmt, out)
+    except click.ClickException as e:
+        e.exit_code = EXIT_DIFF_ERROR
+        raise
+    raise SystemExit(EXIT_CHANGED if changed else EXIT_SAME)

@@ -1,0 +1,259 @@
+"""`kubetorch report OUT --html FILE`: one self-contained HTML page to look at a run.
+
+Per component a graph of informer events -> handlers -> shared state -> readers -> sinks, and the
+cascade graph between components, laid out by dagre (vendored in pipeline/assets, MIT) and drawn
+as SVG by plain JS. Everything is inlined so the page opens from a file with no network; a
+component picker keeps it usable for hundreds of components.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import os
+import tempfile
+from importlib import resources
+from typing import Any
+
+import click
+
+from kubetorch.cascades import cascade_rows
+from pipeline.cli_errors import friendly_errors
+from pipeline.output import read_manifest
+from pipeline.runs import check_run, location, optional_rows, rows, short_name
+
+ASSETS = ("dagre.min.js", "report.js", "report.css")
+
+
+def asset(name: str) -> str:
+    return (resources.files("pipeline") / "assets" / name).read_text(encoding="utf-8")
+
+
+class _Graph:
+    """Nodes and edges of one component's picture, deduplicated, in first-seen order."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, dict] = {}
+        self.edges: dict[tuple[str, str], dict] = {}
+
+    def node(self, kind: str, key: str | None, label: str, title: str | None = None) -> str | None:
+        if not key:
+            return None
+        node_id = f"{kind}:{key}"
+        self.nodes.setdefault(node_id, {"id": node_id, "kind": kind, "label": label, "title": title or key})
+        return node_id
+
+    def path(self, ids: list[str | None]) -> None:
+        present = [i for i in ids if i]
+        for a, b in itertools.pairwise(present):
+            self.edges.setdefault((a, b), {"from": a, "to": b, "label": ""})
+
+
+def component_view(name: str, chains: list[dict], handlers: list[dict]) -> dict[str, Any]:
+    g = _Graph()
+
+    def event(r: dict) -> str | None:
+        text = f"{r.get('informer_resource')} {r.get('event')}"
+        return g.node("event", text, text)
+
+    for h in sorted(handlers, key=lambda h: (h.get("informer_resource") or "", h.get("event") or "")):
+        g.path([event(h), g.node("handler", h.get("handler"), short_name(h.get("handler")))])
+    listed = []
+    for c in chains:
+        write = f"{c.get('api_verb')} {c.get('api_resource')}"
+        g.path(
+            [
+                event(c),
+                g.node("handler", c.get("handler"), short_name(c.get("handler"))),
+                g.node("state", c.get("shared_state"), c.get("shared_state") or ""),
+                g.node("reader", c.get("reader"), short_name(c.get("reader"))),
+                g.node("sink", write, write, f"{write} ({c.get('kind')}) in {c.get('sink_function')}"),
+            ]
+        )
+        listed.append(
+            {
+                "id": c.get("chain_id"),
+                "event": f"{c.get('informer_resource')} {c.get('event')}",
+                "handler": short_name(c.get("handler")),
+                "state": c.get("shared_state") or "",
+                "reader": short_name(c.get("reader")),
+                "write": write,
+                "at": location(c.get("sink_file"), c.get("sink_line")),
+            }
+        )
+    return {
+        "name": name,
+        "short": short_name(name),
+        "handlers": len({h.get("handler") for h in handlers}),
+        "nodes": list(g.nodes.values()),
+        "edges": list(g.edges.values()),
+        "chains": listed,
+    }
+
+
+def cascade_view(edges: list[dict]) -> list[dict]:
+    """Cascade rows merged into one labelled edge per (from, to) component pair."""
+    merged: dict[tuple[str, str], list[dict]] = {}
+    for e in edges:
+        merged.setdefault((e["from_component"], e["to_component"]), []).append(e)
+    out = []
+    for (a, b), group in sorted(merged.items()):
+        kinds = sorted({f"{e['api_verb']} {e['api_resource']} \u2192 {e['event']}" for e in group})
+        label = ", ".join(kinds[:2]) + (f" +{len(kinds) - 2}" if len(kinds) > 2 else "")
+        title = "\n".join(
+            sorted(
+                {
+                    f"{e['api_verb']} {e['api_resource']} ({short_name(e['sink_function'])}) wakes "
+                    f"{e['informer_resource']} {e['event']} {short_name(e['handler'])}"
+                    for e in group
+                }
+            )
+        )
+        out.append({"from": a, "to": b, "label": label, "title": title})
+    return out
+
+
+def report_data(
+    chains: list[dict], handlers: list[dict], cascades: list[dict], manifest: dict[str, Any]
+) -> dict[str, Any]:
+    """Everything the page shows, as plain JSON-able data."""
+    key = ("informer_resource", "event", "handler", "api_verb", "api_resource", "chain_id")
+    chains = sorted(chains, key=lambda c: tuple(str(c.get(k) or "") for k in key))
+    names = sorted({r.get("component") or "" for r in chains + handlers} - {""})
+    edges = cascade_view(cascades)
+    components = []
+    for name in names:
+        view = component_view(
+            name,
+            [c for c in chains if c.get("component") == name],
+            [h for h in handlers if h.get("component") == name],
+        )
+        view["cascades_out"] = sum(1 for e in edges if e["from"] == name)
+        view["cascades_in"] = sum(1 for e in edges if e["to"] == name)
+        components.append(view)
+    return {
+        "release": manifest.get("release") or "",
+        "started": manifest.get("started") or "",
+        "tree": manifest.get("tree") or "",
+        "counts": {"components": len(names), "chains": len(chains), "handlers": len(handlers)},
+        "components": components,
+        "cascades": edges,
+    }
+
+
+def _license_comment() -> str:
+    """The vendored library's MIT notices, which must travel with every copy of it."""
+    text = "\n".join(asset(name) for name in ("dagre.LICENSE", "graphlib.LICENSE")).replace("*/", "* /")
+    return "/*! @dagrejs/dagre 3.1.3 and @dagrejs/graphlib 4.0.6, MIT License:\n" + text + "*/"
+
+
+def _json_for_script(value: Any) -> str:
+    """JSON that cannot end or confuse the <script> element holding it."""
+    text = json.dumps(value, ensure_ascii=True, sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render_html(data: dict[str, Any]) -> str:
+    n = data["counts"]
+    title = f"kubetorch report{' ' + data['release'] if data['release'] else ''}"
+    meta = (
+        f"{n['components']} components, {n['chains']} chains, {n['handlers']} handlers"
+        f"{' · tree ' + data['tree'] if data['tree'] else ''}{' · run ' + data['started'] if data['started'] else ''}"
+    )
+    legend = "".join(
+        f'<span class="kind-{k}">{label}</span>'
+        for k, label in (
+            ("event", "informer event"),
+            ("handler", "handler"),
+            ("state", "shared state"),
+            ("reader", "reader"),
+            ("sink", "API write"),
+        )
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>
+{asset("report.css")}
+</style>
+</head>
+<body>
+<header><h1>{html.escape(title)}</h1><div class="meta">{html.escape(meta)}</div></header>
+<main>
+<div class="controls">
+<input id="filter" type="search" placeholder="filter components" aria-label="filter components">
+<select id="picker" aria-label="component"></select>
+<span id="picker-count"></span>
+</div>
+<section>
+<h2>Chains of <span id="component-name"></span></h2>
+<div id="component-counts"></div>
+<div class="legend">{legend}</div>
+<div id="component-graph" class="graph-box"></div>
+<div id="chain-list"></div>
+</section>
+<section>
+<h2>Cascades: whose handlers this component's writes wake, and whose writes wake it</h2>
+<label><input id="all-cascades" type="checkbox"> whole cascade graph</label> <span id="cascade-note"></span>
+<div id="cascade-graph" class="graph-box"></div>
+</section>
+</main>
+<script type="application/json" id="kubetorch-data">{_json_for_script(data)}</script>
+<script>
+{_license_comment()}
+{asset("dagre.min.js")}
+</script>
+<script>
+{asset("report.js")}
+</script>
+</body>
+</html>
+"""
+
+
+def write_report(out: str, html_file: str) -> dict[str, Any]:
+    """Build the page for run folder `out` and write it atomically to `html_file`."""
+    check_run(out)
+    chains = rows(out, "chains")
+    handlers = optional_rows(out, "handlers") or []
+    cascades = optional_rows(out, "cascades")
+    if cascades is None:
+        cascades = cascade_rows(chains, handlers)
+    data = report_data(chains, handlers, cascades, read_manifest(out))
+    page = render_html(data)
+    parent = os.path.dirname(os.path.abspath(html_file))
+    os.makedirs(parent, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(html_file) + ".tmp-", dir=parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(page)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, html_file)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return data
+
+
+@click.command("report")
+@click.argument("out", type=click.Path(path_type=str))
+@click.option(
+    "--html",
+    "html_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Page to write.",
+)
+@friendly_errors
+def report_command(out: str, html_file: str) -> None:
+    """Write one self-contained HTML page (no network needed) drawing the chains and cascades of OUT."""
+    data = write_report(out, html_file)
+    n = data["counts"]
+    click.echo(
+        f"wrote {html_file}: {n['components']} components, {n['chains']} chains, {len(data['cascades'])} cascade edges"
+    )

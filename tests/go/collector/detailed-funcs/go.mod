@@ -1,0 +1,3 @@
+module example.com/detailed-funcs
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/dynamic-informers
+
+go 1.21

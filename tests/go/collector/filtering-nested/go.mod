@@ -1,0 +1,3 @@
+module example.com/filtering-nested
+
+go 1.21

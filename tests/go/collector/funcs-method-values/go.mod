@@ -1,0 +1,3 @@
+module example.com/funcs-method-values
+
+go 1.21

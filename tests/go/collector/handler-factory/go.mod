@@ -1,0 +1,3 @@
+module example.com/handler-factory
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/handler-type
+
+go 1.21

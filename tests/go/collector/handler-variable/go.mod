@@ -1,0 +1,3 @@
+module example.com/handler-variable
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/informer-sources
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/new-informer
+
+go 1.21

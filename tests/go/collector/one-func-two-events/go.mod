@@ -1,0 +1,3 @@
+module example.com/one-func-two-events
+
+go 1.21

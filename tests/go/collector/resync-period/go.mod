@@ -1,0 +1,3 @@
+module example.com/resync-period
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/runtime-resources
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/shared-index-informer
+
+go 1.21

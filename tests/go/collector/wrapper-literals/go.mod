@@ -1,0 +1,3 @@
+module example.com/wrapper-literals
+
+go 1.21

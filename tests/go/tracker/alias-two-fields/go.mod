@@ -1,0 +1,3 @@
+module example.com/alias-two-fields
+
+go 1.21

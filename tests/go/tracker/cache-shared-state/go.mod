@@ -1,0 +1,3 @@
+module example.com/cache-shared-state
+
+go 1.21

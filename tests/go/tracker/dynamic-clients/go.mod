@@ -1,0 +1,3 @@
+module example.com/dynamic-clients
+
+go 1.21

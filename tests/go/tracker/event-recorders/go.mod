@@ -1,0 +1,3 @@
+module example.com/event-recorders
+
+go 1.21

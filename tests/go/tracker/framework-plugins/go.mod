@@ -1,0 +1,3 @@
+module example.com/framework-plugins
+
+go 1.21

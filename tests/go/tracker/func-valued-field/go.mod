@@ -1,0 +1,3 @@
+module example.com/func-valued-field
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/goroutine-callbacks
+
+go 1.21

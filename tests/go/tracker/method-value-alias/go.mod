@@ -1,0 +1,3 @@
+module example.com/method-value-alias
+
+go 1.21

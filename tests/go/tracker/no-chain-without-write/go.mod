@@ -1,0 +1,3 @@
+module example.com/no-chain-without-write
+
+go 1.21

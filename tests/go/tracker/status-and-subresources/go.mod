@@ -1,0 +1,3 @@
+module example.com/status-and-subresources
+
+go 1.21

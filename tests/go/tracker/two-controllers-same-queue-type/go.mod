@@ -1,0 +1,3 @@
+module example.com/two-controllers-same-queue-type
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/typed-client-variable
+
+go 1.21
