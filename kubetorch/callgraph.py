@@ -17,10 +17,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from kubetorch.index import ProgramIndex
+from kubetorch.models import Models, load_models
 from kubetorch.summary import FunctionSummary, PackageSummary, Registration
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Target:
     """One function a call site may run, and how its receiver relates to the site."""
 
@@ -67,8 +68,9 @@ class UnionFind:
 class Program:
     """All summaries with the global facts merged, and the resolved call graph."""
 
-    def __init__(self, index: ProgramIndex, packages: list[PackageSummary]):
+    def __init__(self, index: ProgramIndex, packages: list[PackageSummary], models: Models | None = None):
         self.index = index
+        self.models = models or load_models()
         self.functions: dict[str, FunctionSummary] = {}
         self.registrations: list[Registration] = []
         self.field_funcs: dict[tuple, set] = defaultdict(set)
@@ -102,7 +104,10 @@ class Program:
                 merged[self.locations.find(loc)] |= vals
             for loc in list(table):
                 table[loc] = merged[self.locations.find(loc)]
-        self.param_funcs: dict[tuple[str, int], set] = defaultdict(set)  # -> {(func value, where it was written)}
+        self.param_funcs: dict[tuple[str, int], set] = defaultdict(
+            set
+        )  # -> {(func value, where it was written)}
+        self._value_memo: dict = {}
         self.callees: dict[str, list[list[Target]]] = {}
         self.callers: dict[str, list[tuple[str, int]]] = defaultdict(list)
         self._resolve_all()
@@ -152,10 +157,25 @@ class Program:
         return live
 
     # ------------------------------------------------------------ func values
-    def resolve_value(self, fv, caller: str, depth: int = 0, seen: frozenset = frozenset()) -> list[Target]:
-        """Func value (see kubetorch.summary) -> the functions it may be."""
-        if depth > 8:
-            return []
+    def resolve_value(self, fv, caller: str) -> list[Target]:
+        """Func value (see kubetorch.summary) -> the functions it may be (memoized; a value that
+        refers back to itself through fields or globals contributes nothing more the second time)."""
+        key = (fv, caller) if fv[0] in ("param", "ret") else fv
+        memo = self._value_memo.get(key)
+        if memo is not None:
+            return memo
+        self._value_memo[key] = []  # cycle guard
+        out: list[Target] = []
+        seen: set[tuple] = set()
+        for t in self._resolve_value(fv, caller):
+            k = (t.qname, t.kind, repr(t.bound))
+            if k not in seen:
+                seen.add(k)
+                out.append(t)
+        self._value_memo[key] = out
+        return out
+
+    def _resolve_value(self, fv, caller: str) -> list[Target]:
         kind = fv[0]
         if kind == "func":
             return [Target(fv[1], "func-value")] if fv[1] in self.functions else []
@@ -164,54 +184,53 @@ class Program:
         if kind == "method":
             return [Target(fv[1], "method", fv[2])] if fv[1] in self.functions else []
         if kind == "gvar":
-            key = ("G", fv[1], fv[2])
-            if key in seen:
-                return []
             out: list[Target] = []
-            for v in self.global_funcs.get(key, ()):
-                out.extend(self.resolve_value(v, caller, depth + 1, seen | {key}))
+            for v in self.global_funcs.get(("G", fv[1], fv[2]), ()):
+                out.extend(self.resolve_value(v, caller))
             return out
         if kind == "field":
-            loc = (fv[1], fv[2])
-            if loc in seen:
-                return []
             out = []
-            for v in sorted(self.field_funcs.get(loc, ()), key=repr):
-                out.extend(self.resolve_value(v, caller, depth + 1, seen | {loc}))
+            for v in sorted(self.field_funcs.get((fv[1], fv[2]), ()), key=repr):
+                out.extend(self.resolve_value(v, caller))
             return out
-        if kind == "ifacemethod":
-            return [Target(q, "interface") for q in self.implementations(fv[1], fv[2], None, ())]
+        if kind == "ifacemethod":  # a method value of an interface: bound like a method value
+            bound = fv[3] if len(fv) > 3 else None
+            return [Target(q, "method", bound) for q in self.implementations(fv[1], fv[2], None, ())]
         if kind == "ret":
             out = []
             for callee_fv in fv[1]:
-                for t in self.resolve_value(callee_fv, caller, depth + 1, seen):
+                for t in self.resolve_value(callee_fv, caller):
                     fs = self.functions.get(t.qname)
                     if fs is None:
                         continue
                     for r in fs.returns:
                         if r[0] == "lit":
                             fwd = r[2]
-                            if fwd >= 0 and fwd < len(fv[2]) and fv[2][fwd]:
+                            if 0 <= fwd < len(fv[2]) and fv[2][fwd]:
                                 for inner in fv[2][fwd]:
-                                    out.extend(self.resolve_value(inner, caller, depth + 1, seen))
+                                    out.extend(self.resolve_value(inner, caller))
                             elif r[1] in self.functions:
                                 out.append(Target(r[1], "closure"))
-                        elif r[0] in ("func", "method", "lit", "gvar", "field"):
-                            out.extend(self.resolve_value(r, t.qname, depth + 1, seen))
+                        elif r[0] in ("func", "method", "gvar", "field"):
+                            out.extend(self.resolve_value(r, t.qname))
             return out
         if kind == "param":
             return [Target(v.qname, "callback") for v in self._param_targets(caller, fv[1])]
         return []
 
-    def _param_targets(self, qname: str, i: int, depth: int = 0) -> list[Target]:
-        if depth > 6:
-            return []
+    def _param_targets(self, qname: str, i: int) -> list[Target]:
+        key = ("param-targets", qname, i)
+        memo = self._value_memo.get(key)
+        if memo is not None:
+            return memo
+        self._value_memo[key] = []
         out = []
         for fv, origin in sorted(self.param_funcs.get((qname, i), ()), key=repr):
             if fv[0] == "param":  # forwarded: what the origin's callers pass
-                out.extend(self._param_targets(origin, fv[1], depth + 1))
+                out.extend(self._param_targets(origin, fv[1]))
             else:
-                out.extend(self.resolve_value(fv, origin, 1))
+                out.extend(self.resolve_value(fv, origin))
+        self._value_memo[key] = out
         return out
 
     # ------------------------------------------------------------ interfaces
@@ -237,8 +256,10 @@ class Program:
             found = self.index.method(("n", key[0], key[1], ()), method)
             if found is not None and found[0] is not None and found[0] in self.functions:
                 every.append((key, found[0]))
-        live = [q for key, q in every if key in self.live_types]
-        return live or [q for _key, q in every]
+        live = [q for key, q in every if key in self.live_types] or [q for _key, q in every]
+        if len(live) > self.models.max_dispatch_fanout:
+            return []  # plumbing: following every implementer would link everything to everything
+        return live
 
     # ------------------------------------------------------------ sites
     def resolve_site(self, fs: FunctionSummary, k: int) -> list[Target]:
@@ -250,7 +271,10 @@ class Program:
             if callee[1] in self.functions:
                 out.append(Target(callee[1], "method" if site.recv is not None else "static"))
         elif kind == "iface":
-            out.extend(Target(q, "interface") for q in self.implementations(callee[1], callee[2], callee[3], callee[4]))
+            out.extend(
+                Target(q, "interface")
+                for q in self.implementations(callee[1], callee[2], callee[3], callee[4])
+            )
         elif kind == "field":
             for fv in sorted(self.field_funcs.get((callee[1], callee[2]), ()), key=repr):
                 for t in self.resolve_value(fv, fs.qname):
@@ -265,22 +289,20 @@ class Program:
         for fv in site.targets:
             for t in self.resolve_value(fv, fs.qname):
                 out.append(Target(t.qname, "callback" if site.kind == "callback" else t.kind, t.bound))
-        if site.kind in ("go", "defer"):
-            for t in out:
-                t.kind = site.kind
         seen = set()
         unique = []
         for t in out:
             key = (t.qname, repr(t.bound))
             if key not in seen:
                 seen.add(key)
-                unique.append(t)
+                unique.append(Target(t.qname, site.kind, t.bound) if site.kind in ("go", "defer") else t)
         return unique
 
     def _resolve_all(self) -> None:
         # func values passed to in-tree functions are what their func parameters call
         for _round in range(3):
             before = sum(len(v) for v in self.param_funcs.values())
+            self._value_memo = {}
             callees = {}
             for qname, fs in self.functions.items():
                 per_site = []

@@ -48,7 +48,15 @@ def collect(program: Program, models: Models) -> list[HandlerRow]:
     seen: set[tuple] = set()
     for reg in sorted(program.registrations, key=lambda r: (r.file, r.line)):
         for row in _rows_of(program, models, reg):
-            key = (row.component, row.informer_resource, row.event, row.handler, row.file, row.line, row.filter)
+            key = (
+                row.component,
+                row.informer_resource,
+                row.event,
+                row.handler,
+                row.file,
+                row.line,
+                row.filter,
+            )
             if key not in seen:
                 seen.add(key)
                 rows.append(row)
@@ -71,7 +79,9 @@ def _rows_of(program: Program, models: Models, reg: Registration) -> list[Handle
     out = []
     entries = list(_expand(program, models, reg.handler, reg.function, None, 0))
     if not entries:
-        entries = [(ev, f"{reg.function}:{reg.line}", None, None, "handler value not resolved") for ev in EVENTS]
+        entries = [
+            (ev, f"{reg.function}:{reg.line}", None, None, "handler value not resolved") for ev in EVENTS
+        ]
     adapters = _adapter_methods(program, models, reg.handler)
     for event, handler, literal, filt, note in entries:
         if handler in adapters and reg.owner is not None:
@@ -120,7 +130,13 @@ def _expand(program: Program, models: Models, hv: HandlerValue, where: str, filt
             # client-go turns an update that enters (leaves) the filter into OnAdd (OnDelete)
             for event, handler, literal, f, note in inner:
                 if event in ("add", "delete"):
-                    yield ("update", handler, literal, f, f"update entering/leaving the filter runs the {event} handler")
+                    yield (
+                        "update",
+                        handler,
+                        literal,
+                        f,
+                        f"update entering/leaving the filter runs the {event} handler",
+                    )
                 del note
     elif hv.form == "type":
         key = hv.type
@@ -141,7 +157,9 @@ def _expand(program: Program, models: Models, hv: HandlerValue, where: str, filt
                         yield from _expand(program, models, r[1], target.qname, filt, depth + 1)
                 for key in sorted(program.returns_types.get(target.qname, ())):
                     if not produced:
-                        yield from _expand(program, models, HandlerValue("type", type=key), target.qname, filt, depth + 1)
+                        yield from _expand(
+                            program, models, HandlerValue("type", type=key), target.qname, filt, depth + 1
+                        )
 
 
 def _adapter_methods(program: Program, models: Models, hv: HandlerValue) -> set[str]:

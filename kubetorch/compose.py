@@ -78,13 +78,22 @@ class Composer:
         self._closure_cache: dict[str, set[str]] = {}
         self._taint_cache: dict[tuple, dict] = {}
         self._members: dict = {}
+        self._has_param_calls: dict[str, bool] = {}
+        self._nested_param: dict[str, bool] = {}
+        self._literals_of_root: dict[str, list] = defaultdict(list)
+        for fs in program.functions.values():
+            if fs.is_literal:
+                self._literals_of_root[fs.root].append(fs)
         for q, fs in program.functions.items():
             self._port_of[q] = {p: i for i, p in enumerate(fs.ports)}
             for i, p in enumerate(fs.ports):
                 if p[0] == "C":
                     self._cap_nodes[p].append((q, i))
         self.written_globals = {
-            a.loc for fs in program.functions.values() for a in fs.accesses if a.mode == "write" and a.loc and a.loc[0] in ("G", "V")
+            a.loc
+            for fs in program.functions.values()
+            for a in fs.accesses
+            if a.mode == "write" and a.loc and a.loc[0] in ("G", "V")
         }
 
     # ------------------------------------------------------------ locations
@@ -120,7 +129,10 @@ class Composer:
         found = self.index.field(base, fname)
         if found is None:
             return None
-        return (found[2] or (base[1], base[2]), fname)
+        owner = found[2] or (base[1], base[2])
+        if self.p.models.is_library(owner[0]):
+            return None
+        return (owner, fname)
 
     def location_name(self, loc) -> str:
         if loc is None:
@@ -134,7 +146,9 @@ class Composer:
         return f"{loc[0][1]}.{loc[1]}"
 
     # ------------------------------------------------------------ 1. transitive accesses
-    def substitute(self, caller: FunctionSummary, site: Site, target: Target, callee: FunctionSummary, root, fname):
+    def substitute(
+        self, caller: FunctionSummary, site: Site, target: Target, callee: FunctionSummary, root, fname
+    ):
         """A callee entry (root, field) seen from the caller: (root, field, field selected by the site)."""
         kind = root[0]
         if kind == "P":
@@ -199,7 +213,7 @@ class Composer:
                             callee = functions.get(t.qname)
                             if callee is None:
                                 continue
-                            for (mode, root, fname) in list(trans[t.qname]):
+                            for mode, root, fname in list(trans[t.qname]):
                                 sub = self.substitute(fs, site, t, callee, root, fname)
                                 if sub is None:
                                     continue
@@ -212,7 +226,10 @@ class Composer:
     def _sccs(self) -> list[list[str]]:
         """Tarjan's algorithm, iterative; components come out callees first."""
         functions = self.p.functions
-        graph = {q: [t.qname for ts in self.p.callees.get(q, ()) for t in ts if t.qname in functions] for q in functions}
+        graph = {
+            q: [t.qname for ts in self.p.callees.get(q, ()) for t in ts if t.qname in functions]
+            for q in functions
+        }
         index_of: dict[str, int] = {}
         low: dict[str, int] = {}
         on_stack: set[str] = set()
@@ -291,7 +308,7 @@ class Composer:
                     callee = functions.get(t.qname)
                     if callee is None:
                         continue
-                    for (mode, root, fname) in self.trans.get(t.qname, ()):
+                    for mode, root, fname in self.trans.get(t.qname, ()):
                         if mode != "read":
                             continue
                         sub = self.substitute(fs, site, t, callee, root, fname)
@@ -315,7 +332,11 @@ class Composer:
                 if qname is not None:
                     roots.add(qname)
             for q, fs in self.p.functions.items():
-                if fs.is_literal and fs.parent is not None and _owner_of_literal(self.p, fs) == row.owner_type:
+                if (
+                    fs.is_literal
+                    and fs.parent is not None
+                    and _owner_of_literal(self.p, fs) == row.owner_type
+                ):
                     roots.add(q)
         roots.add(row.registration)
         roots.add(row.handler)
@@ -340,22 +361,99 @@ class Composer:
             return False
         members = self._members.get(loc)
         if members is None:
-            members = self._members[loc] = {x for x in self.p.locations.parent if self.canon(x) == loc} | {loc}
+            members = self._members[loc] = {x for x in self.p.locations.parent if self.canon(x) == loc} | {
+                loc
+            }
         return any(isinstance(m[0], tuple) and m[0] == owner for m in members)
 
+    # ------------------------------------------------------------ callbacks in context
+    def _param_sites(self, q: str) -> bool:
+        """Does q call a func-valued parameter (its own, or one of its enclosing function's)?"""
+        hit = self._has_param_calls.get(q)
+        if hit is None:
+            fs = self.p.functions[q]
+            hit = any(
+                s.callee[0] in ("param", "param_of") or any(fv[0] == "param" for fv in s.targets)
+                for s in fs.sites
+            )
+            self._has_param_calls[q] = hit
+        return hit
+
+    def bind(self, caller: str, site: Site, ctx, target: str):
+        """The functions each argument of a call passes (for the callee's calls of its parameters):
+        one level of call-site sensitivity, so slowStartBatch(fn) calls the fn this caller gave."""
+        g = self.p.functions[target]
+        if g.is_literal and g.root == self.p.functions[caller].root and ctx is not None:
+            return ctx  # a literal of the same function sees the same parameters
+        if not self._param_sites(target) and not self._has_nested_param_calls(target):
+            return None
+        bindings = []
+        for fvs in site.arg_funcs:
+            names: set[str] = set()
+            for fv in fvs:
+                if fv[0] == "param":
+                    names |= self.param_names(caller, fv[1], ctx)
+                else:
+                    names.update(t.qname for t in self.p.resolve_value(fv, caller))
+            bindings.append(frozenset(names))
+        return (target, tuple(bindings))
+
+    def _has_nested_param_calls(self, q: str) -> bool:
+        hit = self._nested_param.get(q)
+        if hit is None:
+            fs = self.p.functions[q]
+            hit = any(
+                other.is_literal
+                and other.root == fs.root
+                and other.qname.startswith(q + ".")
+                and self._param_sites(other.qname)
+                for other in self._literals_of_root.get(fs.root, ())
+            )
+            self._nested_param[q] = hit
+        return hit
+
+    def param_names(self, q: str, i: int, ctx) -> set[str]:
+        if ctx is not None and ctx[0] == q and i < len(ctx[1]):
+            return set(ctx[1][i])
+        return {t.qname for t in self.p._param_targets(q, i)}
+
+    def site_targets(self, q: str, k: int, ctx) -> list[Target]:
+        """Callees of a site, with calls of func parameters resolved in the walk's context."""
+        site = self.p.functions[q].sites[k]
+        default = self.p.callees[q][k]
+        if ctx is None:
+            return default
+        callee = site.callee
+        owner, bindings = ctx
+        if callee[0] == "param" and owner == q:
+            names = bindings[callee[1]] if callee[1] < len(bindings) else frozenset()
+            return [Target(n, "callback") for n in sorted(names)]
+        if callee[0] == "param_of" and callee[1][0] == owner:
+            i = callee[1][1]
+            names = bindings[i] if i < len(bindings) else frozenset()
+            return [Target(n, "callback") for n in sorted(names)]
+        if any(fv[0] == "param" for fv in site.targets) and owner == q:
+            out = [t for t in default if t.kind != "callback"]
+            for fv in site.targets:
+                if fv[0] == "param" and fv[1] < len(bindings):
+                    out.extend(Target(n, "callback") for n in sorted(bindings[fv[1]]))
+            return out
+        return default
+
+    # ------------------------------------------------------------ 4. taint
     def taint(self, reader: str, port: int, closure: set[str], closure_key: str, owner=None) -> dict:
         """Sinks reachable from a value read at (reader, port): (function, sink index) -> parent chain end."""
         key = (reader, port, closure_key)
         if key in self._taint_cache:
             return self._taint_cache[key]
         functions = self.p.functions
-        start = (reader, port, True)
+        start = (reader, port, True, None)
         parent: dict[tuple, tuple | None] = {start: None}
         queue = deque([start])
         found: dict[tuple, tuple] = {}
         while queue:
             node = queue.popleft()
-            q, p, up = node
+            q, p, up, ctx = node
             fs = functions[q]
             port = fs.ports[p]
             pk = port[0]
@@ -364,16 +462,16 @@ class Composer:
                 found.setdefault((q, port[1]), node)
                 continue
             for b in self.out_edges(q).get(p, ()):
-                nexts.append(((q, b, up), "flow", 0))
+                nexts.append(((q, b, up, ctx), "flow", 0))
             if pk == "C":
                 for q2, p2 in self._cap_nodes.get(port, ()):
                     if q2 != q:
                         for b in self.out_edges(q2).get(p2, ()):
-                            nexts.append(((q2, b, up), "closure", 0))
+                            nexts.append(((q2, b, up, ctx), "closure", 0))
             elif pk == "CI":
                 k, i = port[1], port[2]
                 site = fs.sites[k]
-                for t in self.p.callees[q][k] if k < len(self.p.callees[q]) else ():
+                for t in self.site_targets(q, k, ctx) if k < len(self.p.callees[q]) else ():
                     g = functions.get(t.qname)
                     if g is None:
                         continue
@@ -385,15 +483,17 @@ class Composer:
                     else:
                         idx = gp.get(("P", i))
                         targets = [idx] if idx is not None else []
-                    for idx in targets:
-                        nexts.append(((t.qname, idx, False), "call", site.line))
+                    if targets:
+                        gctx = self.bind(q, site, ctx, t.qname)
+                        for idx in targets:
+                            nexts.append(((t.qname, idx, False, gctx), "call", site.line))
             elif pk == "R" and up:
                 for caller, k in self.p.callers.get(q, ()):
                     if caller not in closure:
                         continue
                     co = self._port_of[caller].get(("CO", k))
                     if co is not None:
-                        nexts.append(((caller, co, True), "return", functions[caller].sites[k].line))
+                        nexts.append(((caller, co, True, None), "return", functions[caller].sites[k].line))
             elif pk == "WR":
                 a = fs.accesses[port[1]]
                 loc = self.canon(a.loc) if a.loc is not None else None
@@ -401,14 +501,14 @@ class Composer:
                     shared = None
                     for r, rp, line, _via in self.readers.get(loc, ()):
                         if r in closure:
-                            nexts.append(((r, rp, True), "state", line))
+                            nexts.append(((r, rp, True, None), "state", line))
                         else:
                             if shared is None:
                                 shared = self.shares_object_with(loc, owner)
                             if shared:  # a collaborator struct reading the same object
-                                nexts.append(((r, rp, False), "state", line))
+                                nexts.append(((r, rp, False, None), "state", line))
             for nxt, how, line in nexts:
-                if nxt in parent or (nxt[0], nxt[1], True) in parent:
+                if nxt in parent or (nxt[0], nxt[1], True, nxt[3]) in parent:
                     continue
                 parent[nxt] = (node, how, line)
                 queue.append(nxt)
@@ -511,7 +611,15 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
                     sfs = functions[sink_fn]
                     sink = sfs.sinks[k]
                     result.on_chain.add((sink_fn, k))
-                    cid = chain_id(h.component, h.informer_resource, h.event, h.handler, sink_fn, sink.verb, sink.resource)
+                    cid = chain_id(
+                        h.component,
+                        h.informer_resource,
+                        h.event,
+                        h.handler,
+                        sink_fn,
+                        sink.verb,
+                        sink.resource,
+                    )
                     if cid in rows:
                         continue
                     if prefix is None:
@@ -522,8 +630,16 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
                             *c.write_path(h.handler, entry),
                             Step(reader, functions[reader].file, line, f"read {state} ({via})"),
                         ]
-                    path = prefix + steps + [Step(sink_fn, sfs.file, sink.line, f"{sink.verb} {sink.resource}")]
-                    reads = sorted({r.what for st in path for r in (functions[st.function].reads if st.function in functions else ())})
+                    path = (
+                        prefix + steps + [Step(sink_fn, sfs.file, sink.line, f"{sink.verb} {sink.resource}")]
+                    )
+                    reads = sorted(
+                        {
+                            r.what
+                            for st in path
+                            for r in (functions[st.function].reads if st.function in functions else ())
+                        }
+                    )
                     rows[cid] = ChainRow(
                         chain_id=cid,
                         component=h.component,
@@ -543,7 +659,18 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
                         sink_file=sfs.file,
                         sink_line=sink.line,
                     )
-    result.chains = sorted(rows.values(), key=lambda r: (r.component, r.informer_resource, r.event, r.handler, r.sink_function, r.api_verb, r.api_resource))
+    result.chains = sorted(
+        rows.values(),
+        key=lambda r: (
+            r.component,
+            r.informer_resource,
+            r.event,
+            r.handler,
+            r.sink_function,
+            r.api_verb,
+            r.api_resource,
+        ),
+    )
     result.stats = {
         "readers": sum(len(v) for v in c.readers.values()),
         "taint_sources": len(c._taint_cache),

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import hashlib
 
-CHAIN_KEY = ("component", "informer_resource", "event", "handler", "sink_function", "api_verb", "api_resource")
+CHAIN_KEY = (
+    "component",
+    "informer_resource",
+    "event",
+    "handler",
+    "sink_function",
+    "api_verb",
+    "api_resource",
+)
 
 
 def chain_id(

@@ -143,9 +143,22 @@ class Models:
         self.handler_filtering: dict[str, dict[str, str]] = handlers.get("filtering", {})
         self.handler_methods: dict[str, str] = handlers.get("methods", {})
         self.mutating_methods = frozenset(data.get("heuristics", {}).get("mutating_methods", []))
+        self.max_dispatch_fanout = int(data.get("heuristics", {}).get("max_dispatch_fanout", 24))
+        self.opaque = tuple(data.get("library", {}).get("opaque", []))
+        self._opaque_cache: dict[str, bool] = {}
         self._type_cache: dict[tuple[str, str], ModelType | None] = {}
 
     # ------------------------------------------------------------ lookups
+    def is_library(self, pkg: str) -> bool:
+        """A package whose source is not followed (see [library] in models.toml)."""
+        hit = self._opaque_cache.get(pkg)
+        if hit is None:
+            hit = self._opaque_cache[pkg] = any(
+                pkg == p.rstrip("/") or pkg.startswith(p if p.endswith("/") else p + "/") or pkg == p
+                for p in self.opaque
+            )
+        return hit
+
     def group_of_dir(self, d: str) -> str | None:
         return self.group_dirs.get(d)
 

@@ -37,7 +37,9 @@ WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollectio
 REST_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete", "GET": "get"}
 
 
-def summarize_package(pkg: str, files: list[tuple[str, FileFacts]], index: ProgramIndex, models: Models) -> PackageSummary:
+def summarize_package(
+    pkg: str, files: list[tuple[str, FileFacts]], index: ProgramIndex, models: Models
+) -> PackageSummary:
     out = PackageSummary(pkg)
     for path, facts in files:
         ctx = index.files.get(path)
@@ -58,7 +60,16 @@ def summarize_package(pkg: str, files: list[tuple[str, FileFacts]], index: Progr
 class _Base:
     """Type inference and value helpers shared by function bodies and package-level initializers."""
 
-    def __init__(self, pkg: str, path: str, facts: FileFacts, ctx: FileCtx, index: ProgramIndex, models: Models, out: PackageSummary):
+    def __init__(
+        self,
+        pkg: str,
+        path: str,
+        facts: FileFacts,
+        ctx: FileCtx,
+        index: ProgramIndex,
+        models: Models,
+        out: PackageSummary,
+    ):
         self.pkg = pkg
         self.path = path
         self.facts = facts
@@ -88,7 +99,11 @@ class _Base:
         return t
 
     def is_import(self, name: str) -> bool:
-        return name in self.ctx.imports and (self.pkg, name) not in self.index.values and f"{self.pkg}.{name}" not in self.index.funcs
+        return (
+            name in self.ctx.imports
+            and (self.pkg, name) not in self.index.values
+            and f"{self.pkg}.{name}" not in self.index.funcs
+        )
 
     def qualified(self, expr) -> tuple[str, str] | None:
         """('.', ('id', q), name) with q an import -> (package path, name)."""
@@ -105,11 +120,39 @@ class _Base:
             name = expr[1]
             if (self.pkg, name) in self.index.types:
                 return ("n", self.pkg, name, ())
-            if name in ("string", "int", "int32", "int64", "uint", "uint32", "uint64", "float64", "float32", "bool", "byte", "rune", "error", "any", "uint8", "int8", "int16", "uint16", "uintptr"):
+            if name in (
+                "string",
+                "int",
+                "int32",
+                "int64",
+                "uint",
+                "uint32",
+                "uint64",
+                "float64",
+                "float32",
+                "bool",
+                "byte",
+                "rune",
+                "error",
+                "any",
+                "uint8",
+                "int8",
+                "int16",
+                "uint16",
+                "uintptr",
+            ):
                 return ("n", "", name, ())
             return None
         q = self.qualified(expr) if kind == "." else None
-        if q is not None and (q in self.index.types or (q[1][:1].isupper() and f"{q[0]}.{q[1]}" not in self.index.funcs and q not in self.index.values and self.models.type_model(*q) is not None)):
+        if q is not None and (
+            q in self.index.types
+            or (
+                q[1][:1].isupper()
+                and f"{q[0]}.{q[1]}" not in self.index.funcs
+                and q not in self.index.values
+                and self.models.type_model(*q) is not None
+            )
+        ):
             return self.modelize(("n", q[0], q[1], ()))
         if kind == "[]" and expr[1][0] in ("id", "."):
             return self.named_type_of_expr(expr[1])
@@ -186,9 +229,16 @@ class _Base:
             return self.rtype(expr[2]) if expr[2] is not None else self.type_of(expr[1], depth + 1)
         if kind == "fl":
             fn = self.facts.funcs[expr[1]]
-            return ("f", tuple(self.rtype(t) for _u, t in fn.params), tuple(self.rtype(t) for _u, t in fn.results), fn.variadic)
+            return (
+                "f",
+                tuple(self.rtype(t) for _u, t in fn.params),
+                tuple(self.rtype(t) for _u, t in fn.results),
+                fn.variadic,
+            )
         if kind == "lit":
-            return {"s": STRING, "i": INT, "f": ("n", "", "float64", ()), "r": ("n", "", "rune", ())}.get(expr[1])
+            return {"s": STRING, "i": INT, "f": ("n", "", "float64", ()), "r": ("n", "", "rune", ())}.get(
+                expr[1]
+            )
         return None
 
     def global_type(self, pkg: str, name: str):
@@ -203,13 +253,22 @@ class _Base:
     def call_results(self, expr, depth: int = 0) -> tuple:
         """Types of the results of a call expression."""
         _c, F, args, _line, _spread = expr
-        if F[0] == "id" and F[1] in BUILTIN_FUNCS and (self.pkg, F[1]) not in self.index.values and f"{self.pkg}.{F[1]}" not in self.index.funcs:
+        if (
+            F[0] == "id"
+            and F[1] in BUILTIN_FUNCS
+            and (self.pkg, F[1]) not in self.index.values
+            and f"{self.pkg}.{F[1]}" not in self.index.funcs
+        ):
             name = F[1]
             if name in ("make",) and args:
-                t = self.named_type_of_expr(args[0]) or (self.rtype(args[0][1]) if args[0][0] == "T" else None)
+                t = self.named_type_of_expr(args[0]) or (
+                    self.rtype(args[0][1]) if args[0][0] == "T" else None
+                )
                 return (t,) if t is not None else ()
             if name == "new" and args:
-                t = self.named_type_of_expr(args[0]) or (self.rtype(args[0][1]) if args[0][0] == "T" else None)
+                t = self.named_type_of_expr(args[0]) or (
+                    self.rtype(args[0][1]) if args[0][0] == "T" else None
+                )
                 return (("p", t),) if t is not None else ()
             if name == "append" and args:
                 return (self.type_of(args[0], depth + 1),)
@@ -256,7 +315,11 @@ class _Base:
             return None
         if eff.gvr_arg is not None and eff.gvr_arg < len(args):
             g = self.gvr_of(args[eff.gvr_arg])
-            result = with_attrs(result, group=g[0], version=g[1], resource=g[2]) if g else with_attrs(result, resource="*", group="")
+            result = (
+                with_attrs(result, group=g[0], version=g[1], resource=g[2])
+                if g
+                else with_attrs(result, resource="*", group="")
+            )
         if eff.object_arg is not None and eff.object_arg < len(args):
             gr = self.object_resource(args[eff.object_arg])
             if gr is not None:
@@ -273,6 +336,23 @@ class _Base:
         return result
 
     def resolve_target(self, F, depth: int = 0) -> tuple:
+        """resolve_target_in_tree, with calls into library packages (models.toml [library]) turned
+        into library calls: their source is never followed."""
+        target = self.resolve_target_in_tree(F, depth)
+        kind = target[0]
+        if kind == "static":
+            fi = self.index.funcs.get(target[1])
+            if fi is not None and self.models.is_library(fi.pkg):
+                return ("lib", target[1], target[2])
+        elif kind == "iface_method":
+            iface = target[2][0]
+            if self.models.is_library(iface[0]):
+                return ("lib", f"{iface[0]}.{iface[1]}.{target[2][1]}", target[2][2])
+        elif kind == "field" and self.models.is_library(target[1][0]):
+            return ("lib", f"{target[1][0]}.{target[1][1]}.{target[2]}", target[3])
+        return target
+
+    def resolve_target_in_tree(self, F, depth: int = 0) -> tuple:
         """What a call's function expression refers to (no side effects).
 
         ('model_method', recv model, effect, method, recv expr) | ('model_func', effect, name) |
@@ -332,8 +412,19 @@ class _Base:
                     ims = self.index.iface_methods(iface) or {}
                     m = self.models.type_model(iface[1], iface[2])
                     if m is not None:
-                        return ("model_method", m, self.models.call(m, method), method, ("emb", recv, emb_path))
-                    return ("iface_method", None, ((iface[1], iface[2]), method, ("emb", recv, emb_path)), ims.get(method))
+                        return (
+                            "model_method",
+                            m,
+                            self.models.call(m, method),
+                            method,
+                            ("emb", recv, emb_path),
+                        )
+                    return (
+                        "iface_method",
+                        None,
+                        ((iface[1], iface[2]), method, ("emb", recv, emb_path)),
+                        ims.get(method),
+                    )
                 fld = self.index.field(base, method)
                 if fld is not None:
                     return ("field", fld[2] or (base[1], base[2]), method, recv, fld[0])
@@ -377,7 +468,11 @@ class _Base:
                 elif key[0] == "key" and s is not None:
                     fields[key[1]] = s
             if positional and len(positional) == 3:
-                fields = {"Group": positional[0] or "", "Version": positional[1] or "", "Resource": positional[2] or ""}
+                fields = {
+                    "Group": positional[0] or "",
+                    "Version": positional[1] or "",
+                    "Resource": positional[2] or "",
+                }
             if "Resource" in fields:
                 return fields.get("Group", ""), fields.get("Version", ""), fields["Resource"]
             return None
@@ -392,7 +487,11 @@ class _Base:
             if key is not None:
                 info = self.index.values.get(key)
                 if info is not None and info.fields and "Resource" in info.fields:
-                    return info.fields.get("Group", ""), info.fields.get("Version", ""), info.fields["Resource"]
+                    return (
+                        info.fields.get("Group", ""),
+                        info.fields.get("Version", ""),
+                        info.fields["Resource"],
+                    )
             return None
         if kind == "call":
             F = expr[1]
@@ -434,7 +533,18 @@ class _Base:
 
     # ------------------------------------------------------------ func values
     def func_values(self, expr, depth: int = 0) -> tuple:
-        """The functions an expression of func type may denote."""
+        """The functions an expression of func type may denote (library functions excluded)."""
+        return tuple(fv for fv in self.func_values_any(expr, depth) if not self.library_value(fv))
+
+    def library_value(self, fv) -> bool:
+        if fv[0] in ("func", "method"):
+            fi = self.index.funcs.get(fv[1])
+            return fi is None or self.models.is_library(fi.pkg)
+        if fv[0] in ("field", "ifacemethod"):
+            return self.models.is_library(fv[1][0])
+        return False
+
+    def func_values_any(self, expr, depth: int = 0) -> tuple:
         if depth > 12:
             return ()
         kind = expr[0]
@@ -473,12 +583,12 @@ class _Base:
                 return (("method", found[0], self.path_of(expr[1])),)
             if found is not None:  # method value of an embedded interface
                 iface = found[1][1]
-                return (("ifacemethod", (iface[1], iface[2]), expr[2]),)
+                return (("ifacemethod", (iface[1], iface[2]), expr[2], self.path_of(expr[1])),)
             fld = self.index.field(base, expr[2])
             if fld is not None and fld[2] is not None:
                 return (("field", fld[2], expr[2]),)
             if self.index.is_interface(base):
-                return (("ifacemethod", (base[1], base[2]), expr[2]),)
+                return (("ifacemethod", (base[1], base[2]), expr[2], self.path_of(expr[1])),)
             return ()
         if kind == "call":
             rt = self.call_results(expr, depth + 1)
@@ -525,7 +635,9 @@ class _RootAnalyzer(_Base):
         self.root_index = root_index
         self.root: Func = facts.funcs[root_index]
         self.root_qname = func_qname(pkg, self.root)
-        self.units = [root_index] + [i for i, f in enumerate(facts.funcs) if f.root == root_index and i != root_index]
+        self.units = [root_index] + [
+            i for i, f in enumerate(facts.funcs) if f.root == root_index and i != root_index
+        ]
         self.vars = self.root.vars or []
         self.tparams = self.root.type_params
         self.vtypes = [None] * len(self.vars)
@@ -648,7 +760,12 @@ class _RootAnalyzer(_Base):
         t = self.type_of(value)
         if t is not None and t[0] != "M":
             base = deref(t)
-            if base[0] == "n" and base[1] and not self.index.is_interface(base) and (base[1], base[2]) in self.index.types:
+            if (
+                base[0] == "n"
+                and base[1]
+                and not self.index.is_interface(base)
+                and (base[1], base[2]) in self.index.types
+            ):
                 self.var_concrete[uid].add((base[1], base[2]))
         return changed
 
@@ -751,7 +868,19 @@ class _RootAnalyzer(_Base):
         found = self.index.field(base, fname)
         if found is None:
             return None
-        return (found[2] or (base[1], base[2]), fname)
+        owner = found[2] or (base[1], base[2])
+        if self.models.is_library(owner[0]):
+            return None  # fields of library types (API objects, informer internals) are data, not state
+        return (owner, fname)
+
+    def is_reference(self, t) -> bool:
+        """Does copying a value of type t share an object (pointer, map, slice, chan, func, interface)?"""
+        if t is None or t[0] in ("M", "p", "m", "s", "c", "f", "i", "?"):
+            return True
+        u = self.index.underlying(t) if t[0] == "n" else t
+        if u[0] == "n":
+            return (u[1], u[2]) not in self.index.types and u[1] != ""  # unknown library type: assume shared
+        return u[0] in ("p", "m", "s", "c", "f", "i")
 
     # ------------------------------------------------------------ pass 2: one unit
     def summarize_unit(self, u: int) -> None:
@@ -770,7 +899,11 @@ class _RootAnalyzer(_Base):
         for uid, i in self.param_of[u].items():
             p = self.port(("P", i))
             self.local_edges.append((p, ("v", uid)))
-            t = self.vtypes[uid] if i >= 0 else (self.rtype(fn.recv_type) if fn.recv_type is not None else None)
+            t = (
+                self.vtypes[uid]
+                if i >= 0
+                else (self.rtype(fn.recv_type) if fn.recv_type is not None else None)
+            )
             if t is not None:
                 fs.root_types[("P", i)] = t
         for uid in fn.captures:
@@ -992,7 +1125,9 @@ class _RootAnalyzer(_Base):
             return
         if kind == "id" and target[1] == "_":
             return
-        self.write_to(target, src, line, "field" if kind == "." else ("map store" if kind == "[]" else "store"), value)
+        self.write_to(
+            target, src, line, "field" if kind == "." else ("map store" if kind == "[]" else "store"), value
+        )
 
     def write_to(self, target, src, line: int, via: str, value=None) -> None:
         path = self.path_of(target)
@@ -1004,7 +1139,12 @@ class _RootAnalyzer(_Base):
             self.atoms(target)
             return
         root, fname = path
-        if root[0] in ("L", "C", "P") and fname is None and target[0] not in ("[]",) and via not in ("chan send",):
+        if (
+            root[0] in ("L", "C", "P")
+            and fname is None
+            and target[0] not in ("[]",)
+            and via not in ("chan send",)
+        ):
             # *p = v: the pointed-to value is the variable's own
             if root[0] == "L":
                 self.flow(src, self.node_of_root(root))
@@ -1036,7 +1176,11 @@ class _RootAnalyzer(_Base):
             self.out.field_models.append((loc, t))
         if t is not None and t[0] != "M":
             base = deref(t)
-            if base[0] == "n" and (base[1], base[2]) in self.index.types and not self.index.is_interface(base):
+            if (
+                base[0] == "n"
+                and (base[1], base[2]) in self.index.types
+                and not self.index.is_interface(base)
+            ):
                 self.out.field_types.append((loc, (base[1], base[2])))
         if value[0] == "call":
             tg = self.resolve_target(value[1])
@@ -1045,6 +1189,8 @@ class _RootAnalyzer(_Base):
         vp = self.path_of(value)
         if vp is not None and vp[1] is None and vp[0][0] == "P" and vp[0][1] >= 0:
             self.out.param_stores.append(((self.fs.qname, vp[0][1]), loc))
+        if vp is not None and not self.is_reference(t):
+            vp = None  # a struct copied by value is a new object: no alias
         if vp is not None:
             other = self.materialize(vp) if vp[1] is not None else None
             if other is not None and other != loc:
@@ -1053,7 +1199,7 @@ class _RootAnalyzer(_Base):
                 self.alias_holders.setdefault(vp[0], set()).add(loc)
 
     def field_func(self, loc, fv, target_root) -> None:
-        if fv[0] == "method":
+        if fv[0] in ("method", "ifacemethod"):
             self.pending_methods.append((loc, fv, target_root))
         else:
             self.out.field_funcs.append((loc, fv))
@@ -1061,7 +1207,8 @@ class _RootAnalyzer(_Base):
     def bind_methods(self) -> None:
         """A method value stored in a field: whose method is it? ('self': the struct holding the
         field; ('sub', f): the object in field f of that struct; a location; None: unknown)."""
-        for loc, (_m, qname, bpath), target_root in self.pending_methods:
+        for loc, fv, target_root in self.pending_methods:
+            bpath = fv[-1]
             bound = None
             if bpath is not None:
                 broot, bfield = bpath
@@ -1076,7 +1223,7 @@ class _RootAnalyzer(_Base):
                         bound = ("sub", same[0][1])
                     elif holders:
                         bound = sorted(holders)[0]
-            self.out.field_funcs.append((loc, ("method", qname, bound)))
+            self.out.field_funcs.append((loc, (*fv[:-1], bound)))
 
     @property
     def pending_methods(self) -> list:
@@ -1221,6 +1368,8 @@ class _RootAnalyzer(_Base):
         vp = self.path_of(val)
         if vp is not None and vp[1] is None and vp[0][0] == "P" and vp[0][1] >= 0:
             self.out.param_stores.append(((self.fs.qname, vp[0][1]), loc))
+        if vp is not None and not self.is_reference(t):
+            vp = None  # a struct copied by value is a new object: no alias
         if vp is not None:
             if vp[1] is not None:
                 other = self.materialize(vp)
@@ -1237,7 +1386,12 @@ class _RootAnalyzer(_Base):
     def call(self, expr, kind: str) -> set:
         _c, F, args, line, _spread = expr
         self.current_line = line
-        if F[0] == "id" and F[1] in BUILTIN_FUNCS and (self.pkg, F[1]) not in self.index.values and f"{self.pkg}.{F[1]}" not in self.index.funcs:
+        if (
+            F[0] == "id"
+            and F[1] in BUILTIN_FUNCS
+            and (self.pkg, F[1]) not in self.index.values
+            and f"{self.pkg}.{F[1]}" not in self.index.funcs
+        ):
             return self.builtin(F[1], args, line)
         if self.named_type_of_expr(F) is not None:
             out = set()
@@ -1262,7 +1416,9 @@ class _RootAnalyzer(_Base):
                 path = self.path_of(recv)
                 if path is not None and path[1] is not None and method in self.models.mutating_methods:
                     k = len(self.fs.accesses)
-                    self.fs.accesses.append(Access(line, "write", path[0], path[1], self.materialize(path), f"{method} (guessed)"))
+                    self.fs.accesses.append(
+                        Access(line, "write", path[0], path[1], self.materialize(path), f"{method} (guessed)")
+                    )
                     self.flow(all_args, self.port(("WR", k)))
             # library code calls the functions it is given (wait.Until, retries, sort, ...)
             self.callbacks(arg_funcs, arg_atoms, line)
@@ -1290,7 +1446,16 @@ class _RootAnalyzer(_Base):
             # the func value's receiver is not the struct: only the struct's atoms flow nowhere
             if fr is not None:
                 k = len(self.fs.accesses)
-                self.fs.accesses.append(Access(line, "read", fr[0], target[2] if fr[1] is None else fr[1], self.materialize((fr[0], target[2]) if fr[1] is None else fr), "call of func field"))
+                self.fs.accesses.append(
+                    Access(
+                        line,
+                        "read",
+                        fr[0],
+                        target[2] if fr[1] is None else fr[1],
+                        self.materialize((fr[0], target[2]) if fr[1] is None else fr),
+                        "call of func field",
+                    )
+                )
         elif tkind == "var":
             uid = target[1]
             params = self.param_of[self.unit]
@@ -1312,7 +1477,10 @@ class _RootAnalyzer(_Base):
         if tkind in ("static", "var", "lit", "field", "global"):
             self.fs.sites[s].arg_types = tuple(self.concrete_types(a) for a in args)
         if recv_expr is not None:
-            self.flow(self.atoms_base(recv_expr) if recv_path is not None else self.atoms(recv_expr), self.port(("CI", s, -1)))
+            self.flow(
+                self.atoms_base(recv_expr) if recv_path is not None else self.atoms(recv_expr),
+                self.port(("CI", s, -1)),
+            )
         for i, a in enumerate(arg_atoms):
             self.flow(a, self.port(("CI", s, i)))
         co = self.port(("CO", s))
@@ -1337,7 +1505,11 @@ class _RootAnalyzer(_Base):
         t = self.type_of(expr)
         if t is not None and t[0] != "M":
             base = deref(t)
-            if base[0] == "n" and (base[1], base[2]) in self.index.types and not self.index.is_interface(base):
+            if (
+                base[0] == "n"
+                and (base[1], base[2]) in self.index.types
+                and not self.index.is_interface(base)
+            ):
                 return ((base[1], base[2]),)
         if expr[0] == "call":
             tg = self.resolve_target(expr[1])
@@ -1353,7 +1525,9 @@ class _RootAnalyzer(_Base):
         return None
 
     def new_site(self, line, kind, callee, targets, recv, args, arg_funcs, nargs) -> int:
-        self.fs.sites.append(Site(line, kind, callee, tuple(targets), recv, tuple(args), tuple(arg_funcs), nargs))
+        self.fs.sites.append(
+            Site(line, kind, callee, tuple(targets), recv, tuple(args), tuple(arg_funcs), nargs)
+        )
         return len(self.fs.sites) - 1
 
     def instantiated(self, t) -> None:
@@ -1365,7 +1539,9 @@ class _RootAnalyzer(_Base):
 
     def builtin(self, name: str, args, line: int) -> set:
         if name == "new" and args:
-            self.instantiated(self.named_type_of_expr(args[0]) or (self.rtype(args[0][1]) if args[0][0] == "T" else None))
+            self.instantiated(
+                self.named_type_of_expr(args[0]) or (self.rtype(args[0][1]) if args[0][0] == "T" else None)
+            )
         arg_atoms = [self.atoms(a) for a in args if a[0] != "T"]
         out = set().union(*arg_atoms) if arg_atoms else set()
         if name == "delete" and args:
@@ -1452,7 +1628,15 @@ class _RootAnalyzer(_Base):
         api = "/".join(x for x in (group, resource, sub) if x)
         if resource == "*":
             api = "*" if not sub else f"*/{sub}"
-        client = {"client": "typed", "dynresource": "dynamic", "request": "rest", "recorder": "events", "eventsrecorder": "events", "crclient": "controller-runtime", "crstatus": "controller-runtime"}.get(m[1], m[1])
+        client = {
+            "client": "typed",
+            "dynresource": "dynamic",
+            "request": "rest",
+            "recorder": "events",
+            "eventsrecorder": "events",
+            "crclient": "controller-runtime",
+            "crstatus": "controller-runtime",
+        }.get(m[1], m[1])
         k = len(self.fs.sinks)
         self.fs.sinks.append(SinkCall(line, verb, api, kind, client))
         self.flow(sources, self.port(("SK", k)))
@@ -1493,7 +1677,18 @@ class _RootAnalyzer(_Base):
         fn = self.facts.funcs[self.unit]
         owner = self.owner_of(fn)
         self.out.registrations.append(
-            Registration(self.fs.qname, self.path, line, via, informer if informer[4] else None, note, hv, (), owner, informer_loc)
+            Registration(
+                self.fs.qname,
+                self.path,
+                line,
+                via,
+                informer if informer[4] else None,
+                note,
+                hv,
+                (),
+                owner,
+                informer_loc,
+            )
         )
 
     def owner_of(self, fn: Func):
@@ -1510,7 +1705,12 @@ class _RootAnalyzer(_Base):
             if t is None or t[0] == "M":
                 continue
             b = deref(t)
-            if b[0] == "n" and b[1] == self.pkg and (b[1], b[2]) in self.index.types and not self.index.is_interface(b):
+            if (
+                b[0] == "n"
+                and b[1] == self.pkg
+                and (b[1], b[2]) in self.index.types
+                and not self.index.is_interface(b)
+            ):
                 return (b[1], b[2])
         return None
 

@@ -146,5 +146,7 @@ class PackageSummary:
     global_funcs: list[tuple[tuple, FuncValue]] = field(default_factory=list)  # (('G', pkg, name), value)
     aliases: list[tuple[tuple, tuple]] = field(default_factory=list)  # pairs of locations of one object
     returns_types: list[tuple[str, tuple]] = field(default_factory=list)  # (qname, concrete TypeKey returned)
-    param_stores: list[tuple[tuple, tuple]] = field(default_factory=list)  # ((qname, param index), loc) it is stored in
+    param_stores: list[tuple[tuple, tuple]] = field(
+        default_factory=list
+    )  # ((qname, param index), loc) it is stored in
     errors: list[str] = field(default_factory=list)

@@ -182,7 +182,10 @@ def summarize_stage(
     cached = cache.get_many("summary", fp, set(keys.values())) if cache is not None else {}
     summaries: dict[str, PackageSummary] = {}
     todo: list[tuple[str, list]] = []
+    models = load_models()
     for pkg, info in sorted(index.packages.items()):
+        if models.is_library(pkg):
+            continue  # library code is described by the models, never followed
         hit = cached.get(keys[pkg])
         if hit is not None:
             summaries[pkg] = hit
@@ -213,7 +216,9 @@ def run_key(tree: Tree, config: RunConfig) -> str:
     """Everything a run's tables depend on: the files, the options, the analyzer's code."""
     opts = config.discover
     files = sorted((f.path, f.sha, f.import_path, f.error) for f in tree.files)
-    return file_sha(repr((analysis_fingerprint(), config.release, opts, tree.dirs, tree.modules, files)).encode())
+    return file_sha(
+        repr((analysis_fingerprint(), config.release, opts, tree.dirs, tree.modules, files)).encode()
+    )
 
 
 def git_commit(path: str) -> str | None:
@@ -278,7 +283,7 @@ def _analyze(config: RunConfig) -> RunResult:
             path = err.split(":", 1)[0]
             problems.append(Problem(path, err.split(": ", 1)[-1]))
     models = load_models()
-    program = Program(index, summaries)
+    program = Program(index, summaries, models)
     handlers = collect(program, models)
     timer.lap("collect")
     composed = compose(program, handlers, config.release)

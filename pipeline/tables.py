@@ -188,17 +188,24 @@ def functions_table(index: ProgramIndex) -> pa.Table:
         )
     return pa.Table.from_pylist(rows, schema=FUNCTIONS)
 
+
 # ---------------------------------------------------------------- collector and tracker tables
 
 HANDLERS = pa.schema(
     [
         ("component", pa.string()),  # import path of the owning package "." controller struct
-        ("informer_resource", pa.string()),  # group/resource, core group empty; "*" when only known at run time
+        (
+            "informer_resource",
+            pa.string(),
+        ),  # group/resource, core group empty; "*" when only known at run time
         ("informer_version", pa.string()),  # v1, v1beta1, ... ("" when unknown)
         ("resource_candidates", pa.list_(pa.string())),  # for "*": the resources the code can pick from
         ("event", pa.string()),  # add | update | delete
         ("handler", pa.string()),  # qualified name of the function that runs on the event
-        ("handler_literal", pa.string()),  # "file:line" of the registered func literal when it only forwards to `handler`
+        (
+            "handler_literal",
+            pa.string(),
+        ),  # "file:line" of the registered func literal when it only forwards to `handler`
         ("filter", pa.string()),  # FilterFunc of a FilteringResourceEventHandler (qualified name), or null
         ("registration", pa.string()),  # qualified name of the function containing the registration
         ("via", pa.string()),  # AddEventHandler, AddEventHandlerWithResyncPeriod, NewInformer, ...
@@ -209,7 +216,9 @@ HANDLERS = pa.schema(
     ]
 )
 
-PATH_STEP = pa.struct([("function", pa.string()), ("file", pa.string()), ("line", pa.int32()), ("step", pa.string())])
+PATH_STEP = pa.struct(
+    [("function", pa.string()), ("file", pa.string()), ("line", pa.int32()), ("step", pa.string())]
+)
 
 CHAINS = pa.schema(
     [
@@ -262,7 +271,10 @@ CALLS = pa.schema(
     [
         ("caller", pa.string()),
         ("callee", pa.string()),
-        ("kind", pa.string()),  # static | method | interface | func-field | func-value | closure | callback | go | defer
+        (
+            "kind",
+            pa.string(),
+        ),  # static | method | interface | func-field | func-value | closure | callback | go | defer
         ("file", pa.string()),
         ("line", pa.int32()),
     ]
@@ -322,7 +334,9 @@ def chains_table(chains, release: str) -> pa.Table:
                 "api_verb": c.api_verb,
                 "api_resource": c.api_resource,
                 "kind": c.kind,
-                "path": [{"function": s.function, "file": s.file, "line": s.line, "step": s.step} for s in c.path],
+                "path": [
+                    {"function": s.function, "file": s.file, "line": s.line, "step": s.step} for s in c.path
+                ],
                 "reads": c.reads,
                 "registration_file": c.registration_file,
                 "registration_line": c.registration_line,
@@ -377,7 +391,16 @@ def accesses_table(program) -> pa.Table:
                 }
             )
         for r in fs.reads:
-            rows.append({"function": qname, "location": r.what, "access": "read", "file": fs.file, "line": r.line, "via": "library read"})
+            rows.append(
+                {
+                    "function": qname,
+                    "location": r.what,
+                    "access": "read",
+                    "file": fs.file,
+                    "line": r.line,
+                    "via": "library read",
+                }
+            )
     return pa.Table.from_pylist(rows, schema=ACCESSES)
 
 
@@ -396,11 +419,22 @@ def cascades_table(chains, handlers) -> pa.Table:
     from kubetorch.cascades import cascade_rows
 
     chain_dicts = [
-        {"component": c.component, "sink_function": c.sink_function, "api_verb": c.api_verb, "api_resource": c.api_resource, "kind": c.kind}
+        {
+            "component": c.component,
+            "sink_function": c.sink_function,
+            "api_verb": c.api_verb,
+            "api_resource": c.api_resource,
+            "kind": c.kind,
+        }
         for c in chains
     ]
     handler_dicts = [
-        {"component": h.component, "informer_resource": h.informer_resource, "event": h.event, "handler": h.handler}
+        {
+            "component": h.component,
+            "informer_resource": h.informer_resource,
+            "event": h.event,
+            "handler": h.handler,
+        }
         for h in handlers
     ]
     return pa.Table.from_pylist(cascade_rows(chain_dicts, handler_dicts), schema=CASCADES)

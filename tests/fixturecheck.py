@@ -13,7 +13,16 @@ GO = os.path.join(HERE, "go")
 REPO = os.path.dirname(HERE)
 
 HANDLER_KEY = ("component", "informer_resource", "event", "handler")
-CHAIN_KEY = ("component", "informer_resource", "event", "handler", "sink_function", "api_verb", "api_resource", "kind")
+CHAIN_KEY = (
+    "component",
+    "informer_resource",
+    "event",
+    "handler",
+    "sink_function",
+    "api_verb",
+    "api_resource",
+    "kind",
+)
 
 
 def fixture_dirs(group: str) -> list[str]:
@@ -51,7 +60,11 @@ def compare(path: str) -> list[str]:
     problems += [f"unexpected handler {k}" for k in sorted(got_h - want_h)]
     for h in exp.get("handlers", []):
         if "via" in h:
-            match = [r for r in rows(result, "handlers") if tuple(r[k] for k in HANDLER_KEY) == tuple(h[k] for k in HANDLER_KEY)]
+            match = [
+                r
+                for r in rows(result, "handlers")
+                if tuple(r[k] for k in HANDLER_KEY) == tuple(h[k] for k in HANDLER_KEY)
+            ]
             if match and all(r["via"] != h["via"] for r in match):
                 problems.append(f"handler {h['handler']} {h['event']}: via {match[0]['via']} != {h['via']}")
     if "chains" in exp:
@@ -67,10 +80,14 @@ def compare(path: str) -> list[str]:
                 continue
             for k in ("shared_state", "reader"):
                 if k in want and got[k] != want[k]:
-                    problems.append(f"chain {want['handler']} -> {want['sink_function']}: {k} {got[k]!r} != {want[k]!r}")
+                    problems.append(
+                        f"chain {want['handler']} -> {want['sink_function']}: {k} {got[k]!r} != {want[k]!r}"
+                    )
     for forbidden in exp.get("forbidden_chains", []):
         keys = {k: v for k, v in forbidden.items() if k != "why"}
         for c in rows(result, "chains"):
             if all(c.get(k) == v for k, v in keys.items()):
-                problems.append(f"forbidden chain reported ({forbidden.get('why', '')}): {c['handler']} -> {c['sink_function']}")
+                problems.append(
+                    f"forbidden chain reported ({forbidden.get('why', '')}): {c['handler']} -> {c['sink_function']}"
+                )
     return problems
