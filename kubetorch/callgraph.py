@@ -108,6 +108,7 @@ class Program:
             set
         )  # -> {(func value, where it was written)}
         self._value_memo: dict = {}
+        self._used_params = False
         self.callees: dict[str, list[list[Target]]] = {}
         self.callers: dict[str, list[tuple[str, int]]] = defaultdict(list)
         self._resolve_all()
@@ -211,14 +212,17 @@ class Program:
                                     out.extend(self.resolve_value(inner, caller))
                             elif r[1] in self.functions:
                                 out.append(Target(r[1], "closure"))
-                        elif r[0] in ("func", "method", "gvar", "field"):
+                        elif r[0] in ("func", "method", "gvar", "field", "paramof", "ifacemethod"):
                             out.extend(self.resolve_value(r, t.qname))
             return out
         if kind == "param":
             return [Target(v.qname, "callback") for v in self._param_targets(caller, fv[1])]
+        if kind == "paramof":  # a parameter of the function that stored this value
+            return [Target(v.qname, "callback") for v in self._param_targets(fv[1], fv[2])]
         return []
 
     def _param_targets(self, qname: str, i: int) -> list[Target]:
+        self._used_params = True
         key = ("param-targets", qname, i)
         memo = self._value_memo.get(key)
         if memo is not None:
@@ -299,24 +303,34 @@ class Program:
         return unique
 
     def _resolve_all(self) -> None:
-        # func values passed to in-tree functions are what their func parameters call
+        """Resolve every site; then, while func parameters learn more values, re-resolve the sites
+        whose answer depended on what callers pass (only those)."""
+        self._value_memo = {}
+        callees: dict[str, list[list[Target]]] = {}
+        dependent: list[tuple[str, int]] = []
+        for qname, fs in self.functions.items():
+            per_site = []
+            for k in range(len(fs.sites)):
+                self._used_params = False
+                per_site.append(self.resolve_site(fs, k))
+                if self._used_params:
+                    dependent.append((qname, k))
+            callees[qname] = per_site
+        self.callees = callees
         for _round in range(3):
             before = sum(len(v) for v in self.param_funcs.values())
-            self._value_memo = {}
-            callees = {}
-            for qname, fs in self.functions.items():
-                per_site = []
-                for k, site in enumerate(fs.sites):
-                    targets = self.resolve_site(fs, k)
-                    per_site.append(targets)
+            for qname, per_site in callees.items():
+                sites = self.functions[qname].sites
+                for k, targets in enumerate(per_site):
                     for t in targets:
-                        for i, fvs in enumerate(site.arg_funcs):
+                        for i, fvs in enumerate(sites[k].arg_funcs):
                             for fv in fvs:
                                 self.param_funcs[(t.qname, i)].add((fv, qname))
-                callees[qname] = per_site
-            self.callees = callees
             if sum(len(v) for v in self.param_funcs.values()) == before:
                 break
+            self._value_memo = {}
+            for qname, k in dependent:
+                callees[qname][k] = self.resolve_site(self.functions[qname], k)
         callers: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for qname, per_site in self.callees.items():
             for k, targets in enumerate(per_site):

@@ -78,6 +78,7 @@ class Composer:
         self._closure_cache: dict[str, set[str]] = {}
         self._taint_cache: dict[tuple, dict] = {}
         self._members: dict = {}
+        self._literals_by_owner: dict | None = None
         self._has_param_calls: dict[str, bool] = {}
         self._nested_param: dict[str, bool] = {}
         self._literals_of_root: dict[str, list] = defaultdict(list)
@@ -320,9 +321,9 @@ class Composer:
                             self.readers[loc].append((q, co, site.line, f"call {t.qname.rsplit('.', 1)[-1]}"))
 
     # ------------------------------------------------------------ components
-    def closure(self, row: HandlerRow) -> set[str]:
-        """Functions that belong to a component: reachable from its struct's methods, its handlers'
-        registering function, and (for components without a struct) the handler itself."""
+    def closure(self, row: HandlerRow, handlers: list[HandlerRow] = ()) -> set[str]:
+        """Functions that belong to a component: reachable from its struct's methods (promoted ones
+        included), the functions registering its handlers, and its handlers."""
         key = row.component
         if key in self._closure_cache:
             return self._closure_cache[key]
@@ -331,13 +332,16 @@ class Composer:
             for qname, _pointer in self.index.method_set(row.owner_type).values():
                 if qname is not None:
                     roots.add(qname)
-            for q, fs in self.p.functions.items():
-                if (
-                    fs.is_literal
-                    and fs.parent is not None
-                    and _owner_of_literal(self.p, fs) == row.owner_type
-                ):
-                    roots.add(q)
+            if self._literals_by_owner is None:
+                self._literals_by_owner = defaultdict(list)
+                for q, fs in self.p.functions.items():
+                    if fs.is_literal and fs.parent is not None:
+                        self._literals_by_owner[_owner_of_literal(self.p, fs)].append(q)
+            roots.update(self._literals_by_owner.get(row.owner_type, ()))
+        for h in handlers:
+            if h.component == key:
+                roots.add(h.registration)
+                roots.add(h.handler)
         roots.add(row.registration)
         roots.add(row.handler)
         reach = self.p.reachable(roots)
@@ -441,15 +445,29 @@ class Composer:
         return default
 
     # ------------------------------------------------------------ 4. taint
-    def taint(self, reader: str, port: int, closure: set[str], closure_key: str, owner=None) -> dict:
-        """Sinks reachable from a value read at (reader, port): (function, sink index) -> parent chain end."""
-        key = (reader, port, closure_key)
+    def taint_location(self, loc, closure: set[str], closure_key: str, owner=None) -> dict:
+        """Sinks reachable from the values every reader (in the component) reads from a location:
+        (function, sink index) -> (reader, read line, via, steps). One breadth-first walk from all
+        readers at once: each sink is credited to the reader with the shortest path to it."""
+        key = (loc, closure_key)
         if key in self._taint_cache:
             return self._taint_cache[key]
+        starts = {}
+        for r, rp, line, via in self.readers.get(loc, ()):
+            if r in closure:
+                starts.setdefault((r, rp, True, None), (r, line, via))
+        reached = self.taint(list(starts), closure, owner)
+        result = {}
+        for sink, (origin, steps) in reached.items():
+            result[sink] = (*starts[origin], steps)
+        self._taint_cache[key] = result
+        return result
+
+    def taint(self, starts: list[tuple], closure: set[str], owner=None) -> dict:
+        """Breadth-first taint walk from start nodes: sink -> (start node, witness steps)."""
         functions = self.p.functions
-        start = (reader, port, True, None)
-        parent: dict[tuple, tuple | None] = {start: None}
-        queue = deque([start])
+        parent: dict[tuple, tuple | None] = {start: None for start in starts}
+        queue = deque(starts)
         found: dict[tuple, tuple] = {}
         while queue:
             node = queue.popleft()
@@ -512,11 +530,13 @@ class Composer:
                     continue
                 parent[nxt] = (node, how, line)
                 queue.append(nxt)
-        result = {sink: self._path(parent, end) for sink, end in found.items()}
-        self._taint_cache[key] = result
+        result = {}
+        for sink, end in found.items():
+            steps, origin = self._path(parent, end)
+            result[sink] = (origin, steps)
         return result
 
-    def _path(self, parent: dict, end: tuple) -> list[Step]:
+    def _path(self, parent: dict, end: tuple) -> tuple[list[Step], tuple]:
         """Witness steps from the read to the sink: one per change of function."""
         functions = self.p.functions
         hops = []
@@ -526,6 +546,7 @@ class Composer:
             hops.append((node, info))
             node = info[0] if info is not None else None
         hops.reverse()
+        origin = hops[0][0]
         steps: list[Step] = []
         for node, info in hops:
             q = node[0]
@@ -541,7 +562,7 @@ class Composer:
                     steps.append(Step(q, fs.file, line, "return to"))
                 elif how == "state":
                     steps.append(Step(q, fs.file, line, "read state"))
-        return steps
+        return steps, origin
 
     # ------------------------------------------------------------ 5. chains
     def write_path(self, handler: str, entry: Entry) -> list[Step]:
@@ -597,68 +618,63 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
     for h in handlers:
         if h.handler not in functions:
             continue
-        closure = c.closure(h)
+        closure = c.closure(h, handlers)
+        # every sink this handler reaches, through the state with the shortest witness
+        best: dict[tuple, tuple] = {}
         for loc, entry in sorted(c.writes_of(h.handler).items(), key=repr):
+            for sink, (reader, line, via, steps) in c.taint_location(
+                loc, closure, h.component, h.owner_type
+            ).items():
+                cand = (len(steps), repr(loc), loc, entry, reader, line, via, steps)
+                if sink not in best or cand[:2] < best[sink][:2]:
+                    best[sink] = cand
+        hfs = functions[h.handler]
+        for (sink_fn, k), (_n, _r, loc, entry, reader, line, via, steps) in sorted(
+            best.items(), key=lambda kv: kv[1][:2]
+        ):
+            sfs = functions[sink_fn]
+            sink = sfs.sinks[k]
+            result.on_chain.add((sink_fn, k))
+            cid = chain_id(
+                h.component, h.informer_resource, h.event, h.handler, sink_fn, sink.verb, sink.resource
+            )
+            if cid in rows:
+                continue
             state = c.location_name(loc)
-            for reader, port, line, via in c.readers.get(loc, ()):
-                if reader not in closure:
-                    continue
-                reached = c.taint(reader, port, closure, h.component, h.owner_type)
-                if not reached:
-                    continue
-                prefix = None
-                for (sink_fn, k), steps in sorted(reached.items(), key=lambda kv: (len(kv[1]), kv[0])):
-                    sfs = functions[sink_fn]
-                    sink = sfs.sinks[k]
-                    result.on_chain.add((sink_fn, k))
-                    cid = chain_id(
-                        h.component,
-                        h.informer_resource,
-                        h.event,
-                        h.handler,
-                        sink_fn,
-                        sink.verb,
-                        sink.resource,
-                    )
-                    if cid in rows:
-                        continue
-                    if prefix is None:
-                        hfs = functions[h.handler]
-                        prefix = [
-                            Step(h.registration, h.file, h.line, f"register {h.via}"),
-                            Step(h.handler, hfs.file, hfs.line, f"handle {h.event}"),
-                            *c.write_path(h.handler, entry),
-                            Step(reader, functions[reader].file, line, f"read {state} ({via})"),
-                        ]
-                    path = (
-                        prefix + steps + [Step(sink_fn, sfs.file, sink.line, f"{sink.verb} {sink.resource}")]
-                    )
-                    reads = sorted(
-                        {
-                            r.what
-                            for st in path
-                            for r in (functions[st.function].reads if st.function in functions else ())
-                        }
-                    )
-                    rows[cid] = ChainRow(
-                        chain_id=cid,
-                        component=h.component,
-                        informer_resource=h.informer_resource,
-                        event=h.event,
-                        handler=h.handler,
-                        shared_state=state,
-                        reader=reader,
-                        sink_function=sink_fn,
-                        api_verb=sink.verb,
-                        api_resource=sink.resource,
-                        kind=sink.kind,
-                        path=path,
-                        reads=reads,
-                        registration_file=h.file,
-                        registration_line=h.line,
-                        sink_file=sfs.file,
-                        sink_line=sink.line,
-                    )
+            path = [
+                Step(h.registration, h.file, h.line, f"register {h.via}"),
+                Step(h.handler, hfs.file, hfs.line, f"handle {h.event}"),
+                *c.write_path(h.handler, entry),
+                Step(reader, functions[reader].file, line, f"read {state} ({via})"),
+                *steps,
+                Step(sink_fn, sfs.file, sink.line, f"{sink.verb} {sink.resource}"),
+            ]
+            reads = sorted(
+                {
+                    r.what
+                    for st in path
+                    for r in (functions[st.function].reads if st.function in functions else ())
+                }
+            )
+            rows[cid] = ChainRow(
+                chain_id=cid,
+                component=h.component,
+                informer_resource=h.informer_resource,
+                event=h.event,
+                handler=h.handler,
+                shared_state=state,
+                reader=reader,
+                sink_function=sink_fn,
+                api_verb=sink.verb,
+                api_resource=sink.resource,
+                kind=sink.kind,
+                path=path,
+                reads=reads,
+                registration_file=h.file,
+                registration_line=h.line,
+                sink_file=sfs.file,
+                sink_line=sink.line,
+            )
     result.chains = sorted(
         rows.values(),
         key=lambda r: (

@@ -1072,6 +1072,8 @@ class _RootAnalyzer(_Base):
         fvs = self.func_values(e)
         out = []
         for fv in fvs:
+            if fv[0] == "param":
+                fv = ("paramof", self.fs.qname, fv[1])
             if fv[0] == "lit":
                 out.append(("lit", fv[1], self.forwarded_param(fv[1])))
             else:
@@ -1199,6 +1201,8 @@ class _RootAnalyzer(_Base):
                 self.alias_holders.setdefault(vp[0], set()).add(loc)
 
     def field_func(self, loc, fv, target_root) -> None:
+        if fv[0] == "param":  # stored parameter: resolved from this function's callers
+            fv = ("paramof", self.fs.qname, fv[1])
         if fv[0] in ("method", "ifacemethod"):
             self.pending_methods.append((loc, fv, target_root))
         else:
