@@ -98,7 +98,7 @@ def _compile(pattern: str, groups: dict[str, str]) -> re.Pattern[str]:
             out += {
                 "group": r"(?P<group>[a-z0-9]+)",
                 "version": rf"(?P<version>{_VERSION_RE})",
-                "Group": rf"(?P<Group>{group_alt})",
+                "Group": rf"(?P<Group>{group_alt}|[A-Z][a-z0-9]+)",
                 "Version": r"(?P<Version>V\d+(?:alpha\d+|beta\d+)?)",
                 "Kind": r"(?P<Kind>[A-Z][A-Za-z0-9]*?)",
                 "Plural": r"(?P<Plural>[A-Z][A-Za-z0-9]*)",
@@ -125,7 +125,14 @@ class Models:
                 self.types_patterns.append((_compile(pat, self.groups), kind))
             else:
                 self.types_exact[pat] = kind
-        self.funcs: dict[str, Effect] = {k: Effect.from_toml(v) for k, v in data.get("funcs", {}).items()}
+        self.funcs: dict[str, Effect] = {}
+        self.funcs_patterns: list[tuple[re.Pattern[str], Effect]] = []
+        for name, eff in data.get("funcs", {}).items():
+            if "{" in name or "*" in name:
+                self.funcs_patterns.append((_compile(name, self.groups), Effect.from_toml(eff)))
+            else:
+                self.funcs[name] = Effect.from_toml(eff)
+        self._func_cache: dict[str, Effect | None] = {}
         self.calls_exact: dict[str, dict[str, Effect]] = {}
         self.calls_patterns: dict[str, list[tuple[re.Pattern[str], Effect]]] = {}
         for kind, methods in data.get("calls", {}).items():
@@ -202,7 +209,7 @@ class Models:
         if caps.get("group"):
             group = self.group_dirs.get(caps["group"], caps["group"])
         if caps.get("Group"):
-            group = self.groups.get(caps["Group"], group)
+            group = self.groups.get(caps["Group"], caps["Group"].lower())
         version = caps.get("version") or (caps.get("Version") or "").lower()
         resource = ""
         if caps.get("Kind"):
@@ -240,7 +247,7 @@ class Models:
         subresource = m[5]
         verb = m[6]
         if "Group" in caps:
-            group = self.groups.get(caps["Group"], group)
+            group = self.groups.get(caps["Group"], caps["Group"].lower())
         if "Version" in caps:
             version = caps["Version"].lower()
         if "Plural" in caps:
@@ -249,12 +256,32 @@ class Models:
             verb = eff.verb
         if eff.resource:
             resource = eff.resource
+        if eff.group is not None and eff.gives:
+            group = eff.group
         if eff.subresource:
             subresource = eff.subresource
         return ("M", eff.gives, group, version, resource, subresource, verb)
 
     def func(self, qualified: str) -> Effect | None:
-        return self.funcs.get(qualified)
+        """A modelled library function (patterns like New{Kind}Informer capture their resource)."""
+        eff = self.funcs.get(qualified)
+        if eff is not None:
+            return eff
+        if qualified in self._func_cache:
+            return self._func_cache[qualified]
+        found = None
+        for pat, e in self.funcs_patterns:
+            m = pat.match(qualified)
+            if m:
+                found = Effect(**{f: getattr(e, f) for f in e.__dataclass_fields__ if f != "captures"})
+                caps = {k: v for k, v in m.groupdict().items() if v}
+                if "Kind" in caps:
+                    found.resource = self.resource_of_kind(caps["Kind"])
+                if "group" in caps:
+                    found.group = self.group_dirs.get(caps["group"], caps["group"])
+                break
+        self._func_cache[qualified] = found
+        return found
 
 
 @lru_cache(maxsize=4)

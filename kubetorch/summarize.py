@@ -150,6 +150,7 @@ class _Base:
                 q[1][:1].isupper()
                 and f"{q[0]}.{q[1]}" not in self.index.funcs
                 and q not in self.index.values
+                and self.models.func(f"{q[0]}.{q[1]}") is None
                 and self.models.type_model(*q) is not None
             )
         ):
@@ -401,6 +402,9 @@ class _Base:
                 if modelled is not None:  # a modelled library method wins over its source
                     return ("model_func", modelled, f"{base[1]}.{base[2]}.{method}")
                 if self.index.is_interface(base):
+                    inherited = self.embedded_model(base, method)
+                    if inherited is not None:  # Informer[T] embeds cache.SharedIndexInformer
+                        return ("model_method", inherited, self.models.call(inherited, method), method, recv)
                     ims = self.index.iface_methods(base)
                     if ims is not None and method in ims:
                         return ("iface_method", None, ((base[1], base[2]), method, recv), ims[method])
@@ -435,6 +439,24 @@ class _Base:
         if kind == "call":
             return ("funcvalue", self.type_of(F, depth + 1))
         return ("lib", "?", None)
+
+    def embedded_model(self, iface, method: str, depth: int = 0):
+        """The modelled library interface an in-tree interface embeds and takes `method` from."""
+        if depth > 4:
+            return None
+        u = self.index.underlying(iface)
+        if u[0] != "i" or any(name == method for name, _sig in u[1]):
+            return None
+        for emb in u[2]:
+            if emb[0] != "n":
+                continue
+            m = self.models.type_model(emb[1], emb[2])
+            if m is not None and self.models.call(m, method) is not None:
+                return m
+            found = self.embedded_model(emb, method, depth + 1)
+            if found is not None:
+                return found
+        return None
 
     # ------------------------------------------------------------ constant values
     def const_string(self, expr) -> str | None:
@@ -586,7 +608,9 @@ class _Base:
                 return (("ifacemethod", (iface[1], iface[2]), expr[2], self.path_of(expr[1])),)
             fld = self.index.field(base, expr[2])
             if fld is not None and fld[2] is not None:
-                return (("field", fld[2], expr[2]),)
+                ft = fld[0]
+                u = self.index.underlying(ft) if ft[0] == "n" else ft
+                return (("field", fld[2], expr[2]),) if u[0] == "f" else ()
             if self.index.is_interface(base):
                 return (("ifacemethod", (base[1], base[2]), expr[2], self.path_of(expr[1])),)
             return ()

@@ -119,6 +119,13 @@ def _split_dirs(value: str | None) -> tuple[str, ...] | None:
     is_flag=True,
     help="Also analyse generated files (// Code generated ... DO NOT EDIT.).",
 )
+@click.option(
+    "--history",
+    "history_dir",
+    default=None,
+    type=click.Path(path_type=str),
+    help="Also add the run to this history folder as release=LABEL/ (needs --release).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @friendly_errors
 def analyze(
@@ -134,6 +141,7 @@ def analyze(
     include_testdata: bool,
     include_tests: bool,
     include_generated: bool,
+    history_dir: str | None,
     quiet: bool,
 ) -> None:
     """Analyse the Go tree TREE and write its tables to --out."""
@@ -143,6 +151,12 @@ def analyze(
     from pipeline.run import analyze as run_analyze
 
     check_writable(out)
+    if history_dir is not None:
+        from pipeline.history import check_label
+
+        if not release:
+            raise UserError("--history needs --release LABEL (the partition the run goes to)")
+        check_label(release)
     config = RunConfig(
         tree=tree,
         release=release,
@@ -157,6 +171,10 @@ def analyze(
     )
     result = run_analyze(config)
     write_tables(out, result.tables, result.manifest)
+    if history_dir is not None:
+        from pipeline.history import add_run
+
+        add_run(history_dir, out, release)
     for p in result.problems:
         click.echo(f"kubetorch: {p.path}: {p.message}", err=True)
     if not quiet:

@@ -44,7 +44,7 @@ class Executor:
                 n_workers=self.jobs,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # a free port: the scheduler always serves some HTTP routes
                 memory_limit=0,
                 silence_logs=logging.ERROR,
                 worker_class="distributed.Nanny",
