@@ -71,11 +71,39 @@ def _rows_of(program: Program, models: Models, reg: Registration) -> list[Handle
         stored = sorted(m for m in program.field_models.get(reg.informer_loc, ()) if m[4] and m[4] != "*")
         if len(stored) == 1:
             informer, resolution = stored[0], "informer stored in a field"
-    if informer is not None and informer[4] and informer[4] != "*":
-        resource = resource_name(informer[2], informer[4])
-        version = informer[3]
-    else:
-        resource, version, resolution = "*", "", "known only at run time"
+    informers = [informer] if informer is not None and informer[4] and informer[4] != "*" else []
+    if not informers and reg.informer_param is not None:
+        # an informer passed in: each caller's argument says which resource (one row per resource)
+        informers = sorted(_param_models(program, reg.function, reg.informer_param, 0))
+        resolution = f"from the callers of {reg.function.rsplit('/', 1)[-1]}"
+    if not informers:
+        return _rows_for(program, models, reg, "*", "", "known only at run time")
+    out = []
+    for m in informers:
+        out.extend(_rows_for(program, models, reg, resource_name(m[2], m[4]), m[3], resolution))
+    return out
+
+
+def _param_models(program: Program, function: str, i: int, depth: int) -> set:
+    """Library models (informers with a resource) callers pass as parameter i, through forwarding."""
+    out: set = set()
+    if depth > 4:
+        return out
+    for caller, k in program.callers.get(function, ()):
+        site = program.functions[caller].sites[k]
+        if i >= len(site.arg_models) or site.arg_models[i] is None:
+            continue
+        m = site.arg_models[i]
+        if m[0] == "param":
+            out |= _param_models(program, caller, m[1], depth + 1)
+        elif m[4] and m[4] != "*":
+            out.add(m)
+    return out
+
+
+def _rows_for(
+    program: Program, models: Models, reg: Registration, resource: str, version: str, resolution: str
+) -> list[HandlerRow]:
     out = []
     entries = list(_expand(program, models, reg.handler, reg.function, None, 0))
     if not entries:

@@ -1300,12 +1300,15 @@ class _RootAnalyzer(_Base):
             out = set()
             ctype = self.rtype(expr[1]) if expr[1] is not None else None
             self.instantiated(ctype)
-            for key, val in expr[2]:
+            positional = self.struct_field_names(ctype) if ctype is not None else ()
+            for i, (key, val) in enumerate(expr[2]):
                 if key is not None and key[0] != "key":
                     out |= self.atoms(key)
                 out |= self.atoms(val)
                 if ctype is not None and key is not None and key[0] == "key" and ctype[0] == "n":
                     self.composite_field(ctype, key[1], val)
+                elif key is None and i < len(positional):  # T{a, b}: fields in declaration order
+                    self.composite_field(ctype, positional[i], val)
             return out
         if kind == "u":
             op = expr[1]
@@ -1370,6 +1373,13 @@ class _RootAnalyzer(_Base):
 
     def literal_facts(self, expr) -> None:
         pass
+
+    def struct_field_names(self, ctype) -> tuple[str, ...]:
+        base = deref(ctype)
+        if base[0] != "n" or (base[1], base[2]) not in self.index.types:
+            return ()
+        u = self.index.underlying(base)
+        return tuple(name for name, _t, _emb in u[1]) if u[0] == "st" else ()
 
     def composite_field(self, ctype, fname: str, val) -> None:
         """T{f: v}: the same facts as an assignment to field f of a T."""
@@ -1504,6 +1514,7 @@ class _RootAnalyzer(_Base):
         s = self.new_site(line, kind, callee, targets, recv_path, arg_paths, arg_funcs, len(args))
         if tkind in ("static", "var", "lit", "field", "global"):
             self.fs.sites[s].arg_types = tuple(self.concrete_types(a) for a in args)
+            self.fs.sites[s].arg_models = tuple(self.arg_model(a) for a in args)
         if recv_expr is not None:
             self.flow(
                 self.atoms_base(recv_expr) if recv_path is not None else self.atoms(recv_expr),
@@ -1544,6 +1555,17 @@ class _RootAnalyzer(_Base):
             if tg[0] == "static":
                 return (("ret", tg[1]),)
         return ()
+
+    def arg_model(self, expr):
+        """An argument's library model when it names a resource (an informer passed to a helper),
+        or ("param", i) when it forwards this function's own parameter."""
+        t = self.type_of(expr)
+        if t is not None and t[0] == "M" and t[4]:
+            return t
+        p = self.path_of(expr)
+        if p is not None and p[1] is None and p[0][0] == "P" and p[0][1] >= 0:
+            return ("param", p[0][1])
+        return None
 
     def var_is_param_of_ancestor(self, uid: int):
         for u in self.units:
@@ -1698,9 +1720,12 @@ class _RootAnalyzer(_Base):
                     informer = with_attrs(informer, group=gr[0], resource=gr[1], version=gr[2])
         note = "typed informer" if informer[4] and informer[4] != "*" else "unresolved"
         informer_loc = None
+        informer_param = None
         if not informer[4] and recv is not None:
             rp = self.path_of(recv)
             informer_loc = self.materialize(rp) if rp is not None and rp[1] is not None else None
+            if rp is not None and rp[1] is None and rp[0][0] == "P" and rp[0][1] >= 0:
+                informer_param = rp[0][1]
         hv = self.handler_value(handler_expr)
         fn = self.facts.funcs[self.unit]
         owner = self.owner_of(fn)
@@ -1716,6 +1741,7 @@ class _RootAnalyzer(_Base):
                 (),
                 owner,
                 informer_loc,
+                informer_param,
             )
         )
 

@@ -49,6 +49,7 @@ class Site:
     arg_funcs: tuple = ()  # func values passed as each argument
     nargs: int = 0
     arg_types: tuple = ()  # concrete types (TypeKey, or ("ret", qname)) of each argument
+    arg_models: tuple = ()  # library model of each argument (an informer with its resource), or ("param", i)
 
 
 @dataclass(slots=True)
@@ -131,6 +132,7 @@ class Registration:
     candidates: tuple[str, ...] = ()  # resources the code may register for when known only at run time
     owner: tuple | None = None  # struct the registering function builds or belongs to
     informer_loc: tuple | None = None  # field holding the informer, when its own type says no resource
+    informer_param: int | None = None  # parameter holding the informer: its callers say which resource
 
 
 @dataclass(slots=True)
