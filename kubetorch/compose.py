@@ -193,11 +193,11 @@ class Composer:
             for k, a in enumerate(fs.accesses):
                 if a.root[0] == "L":
                     if a.loc is not None and a.loc[0] in ("G", "V"):
-                        entries.setdefault((a.mode, ("T", a.loc), None), (-1, k, None))
+                        entries.setdefault((a.mode, ("T", a.loc), None), (-1, k, None, 0))
                     continue
                 if a.root[0] == "G" and self.materialize(fs, a.root, a.field) not in self.written_globals:
                     continue
-                entries.setdefault((a.mode, a.root, a.field), (-1, k, None))
+                entries.setdefault((a.mode, a.root, a.field), (-1, k, None, 0))
             trans[q] = entries
         for scc in self._sccs():
             changed = True
@@ -214,14 +214,17 @@ class Composer:
                             callee = functions.get(t.qname)
                             if callee is None:
                                 continue
-                            for mode, root, fname in list(trans[t.qname]):
+                            for (mode, root, fname), how in list(trans[t.qname].items()):
                                 sub = self.substitute(fs, site, t, callee, root, fname)
                                 if sub is None:
                                     continue
                                 entry = (mode, sub[0], sub[1])
-                                if entry not in mine:
-                                    mine[entry] = (k, t.qname, sub[2])
+                                old = mine.get(entry)
+                                if old is None:
+                                    mine[entry] = (k, t.qname, sub[2], how[3] + 1)
                                     changed = True
+                                elif old[3] > how[3] + 1:  # keep the shortest witness
+                                    mine[entry] = (k, t.qname, sub[2], how[3] + 1)
         self.trans = trans
 
     def _sccs(self) -> list[list[str]]:
@@ -576,7 +579,7 @@ class Composer:
             how = self.trans.get(q, {}).get(e)
             if how is None:
                 break
-            k, callee, _from_site = how
+            k, callee, _from_site, _depth = how
             if k == -1:
                 a = fs.accesses[how[1]]
                 steps.append(Step(q, fs.file, a.line, f"write {a.via}"))
@@ -587,13 +590,13 @@ class Composer:
             callee_fs = self.p.functions[callee]
             target = next((t for t in self.p.callees[q][k] if t.qname == callee), None)
             nxt = None
-            for ce in self.trans.get(callee, {}):
+            best = None
+            for ce, ce_how in self.trans.get(callee, {}).items():
                 if ce[0] != e[0] or target is None:
                     continue
                 sub = self.substitute(fs, site, target, callee_fs, ce[1], ce[2])
-                if sub is not None and (sub[0], sub[1]) == (e[1], e[2]):
-                    nxt = ce
-                    break
+                if sub is not None and (sub[0], sub[1]) == (e[1], e[2]) and (best is None or ce_how[3] < best):
+                    nxt, best = ce, ce_how[3]
             if nxt is None:
                 break
             q, e = callee, nxt
