@@ -81,6 +81,11 @@ class Program:
         self.locations = UnionFind()
         for ps in packages:
             for fs in ps.functions:
+                declared = index.funcs.get(fs.qname)
+                if declared is not None and declared.file != fs.file and not fs.is_literal:
+                    continue  # the same function for another platform: the index's choice wins
+                if fs.is_literal and fs.qname in self.functions and fs.file not in index.primary_files:
+                    continue
                 self.functions[fs.qname] = fs
             self.registrations.extend(ps.registrations)
             for loc, fv in ps.field_funcs:

@@ -595,7 +595,11 @@ class Composer:
                 if ce[0] != e[0] or target is None:
                     continue
                 sub = self.substitute(fs, site, target, callee_fs, ce[1], ce[2])
-                if sub is not None and (sub[0], sub[1]) == (e[1], e[2]) and (best is None or ce_how[3] < best):
+                if (
+                    sub is not None
+                    and (sub[0], sub[1]) == (e[1], e[2])
+                    and (best is None or ce_how[3] < best)
+                ):
                     nxt, best = ce, ce_how[3]
             if nxt is None:
                 break

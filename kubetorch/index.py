@@ -174,6 +174,8 @@ class ProgramIndex:
         self.methods: dict[TypeKey, dict[str, str]] = {}  # type -> method name -> qname
         self.values: dict[TypeKey, ValueInfo] = {}
         self.package_names: dict[str, str] = {}  # import path -> declared package name
+        self.primary_files: set[str] = set()  # files that build on linux
+        self.alternates: list[FuncInfo] = []  # same-named declarations for other platforms
         self._method_names: dict[str, set[TypeKey]] | None = None
         self._promoted: dict[TypeKey, dict[str, tuple]] = {}
         self._iface_cache: dict[TypeKey, dict[str, tuple] | None] = {}
@@ -470,7 +472,8 @@ class ProgramIndex:
             "packages": len(self.packages),
             "indexed_files": len(self.files),
             "types": len(self.types),
-            "functions": sum(1 for f in self.funcs.values() if not f.literal),
+            "functions": sum(1 for f in self.funcs.values() if not f.literal)
+            + sum(1 for f in self.alternates if not f.literal),
             "func_literals": sum(1 for f in self.funcs.values() if f.literal),
             "values": len(self.values),
         }
@@ -569,11 +572,13 @@ def build_index(files: list[IndexedFile]) -> ProgramIndex:
     idx = ProgramIndex()
     # pass 1: packages and their declared names, type names (needed to resolve unqualified names)
     names_by_path: dict[str, dict[str, int]] = {}
-    kept: list[IndexedFile] = []
-    for f in files:
-        if not builds_on_linux(f.path, f.facts):
-            continue
-        kept.append(f)
+    # every file is indexed, linux builds first: where two files declare the same name for
+    # different platforms (foo_linux.go, foo_windows.go) the linux declaration is the one analysed
+    # and the other is kept as an alternate (it still appears in the functions table)
+    kept = sorted(files, key=lambda f: (not builds_on_linux(f.path, f.facts), f.path))
+    for f in kept:
+        if builds_on_linux(f.path, f.facts):
+            idx.primary_files.add(f.path)
         counts = names_by_path.setdefault(f.import_path, {})
         counts[f.facts.package] = counts.get(f.facts.package, 0) + 1
     for path, counts in names_by_path.items():
@@ -587,7 +592,10 @@ def build_index(files: list[IndexedFile]) -> ProgramIndex:
             info = idx.packages[pkg] = PackageInfo(pkg, f.facts.package, f.dir)
         info.files.append(f.path)
         for t in f.facts.types:
-            idx.types[(pkg, t.name)] = TypeInfo((pkg, t.name), t.type, f.path, t.line, t.type_params, t.alias)
+            if (pkg, t.name) not in idx.types:
+                idx.types[(pkg, t.name)] = TypeInfo(
+                    (pkg, t.name), t.type, f.path, t.line, t.type_params, t.alias
+                )
     # pass 2: resolve declarations
     for f in kept:
         pkg = f.import_path
@@ -602,6 +610,8 @@ def build_index(files: list[IndexedFile]) -> ProgramIndex:
                 info.type = idx.resolve_type(t.type, ctx, t.type_params)
         _index_funcs(idx, f, ctx)
         for v in f.facts.values:
+            if (pkg, v.name) in idx.values:
+                continue
             vtype = idx.resolve_type(v.type, ctx) if v.type is not None else None
             info = ValueInfo(pkg, v.name, vtype, f.path, v.line, v.const)
             _literal_value(idx, info, v.value, ctx)
@@ -649,12 +659,14 @@ def _index_funcs(idx: ProgramIndex, f: IndexedFile, ctx: FileCtx) -> None:
             tparams = tparams + (p.type_params if p is not None else ())
         recv_key = None
         pointer = False
+        duplicate = qname in idx.funcs
         if fn.recv_type is not None:
             name, pointer = receiver_key(fn.recv_type)
             recv_key = (pkg, name)
-            idx.methods.setdefault(recv_key, {})[fn.name] = qname
+            if not duplicate:
+                idx.methods.setdefault(recv_key, {})[fn.name] = qname
         parent = func_qname(pkg, funcs[fn.parent]) if fn.parent is not None else None
-        idx.funcs[qname] = FuncInfo(
+        info = FuncInfo(
             qname=qname,
             pkg=pkg,
             name=fn.name,
@@ -670,6 +682,10 @@ def _index_funcs(idx: ProgramIndex, f: IndexedFile, ctx: FileCtx) -> None:
             literal=fn.parent is not None or fn.outer.startswith("glob."),
             parent=parent,
         )
+        if duplicate:
+            idx.alternates.append(info)
+        else:
+            idx.funcs[qname] = info
 
 
 @lru_cache(maxsize=4096)

@@ -66,6 +66,7 @@ FUNCTIONS = pa.schema(
         ("signature", pa.string()),
         ("literal", pa.bool_()),
         ("parent", pa.string()),
+        ("alternate", pa.bool_()),
     ]
 )
 
@@ -168,13 +169,14 @@ def types_table(index: ProgramIndex) -> pa.Table:
 
 def functions_table(index: ProgramIndex) -> pa.Table:
     rows = []
-    for qname, fi in sorted(index.funcs.items()):
+    entries = [(fi, False) for fi in index.funcs.values()] + [(fi, True) for fi in index.alternates]
+    for fi, alternate in sorted(entries, key=lambda e: (e[0].qname, e[1], e[0].file)):
         recv = None
         if fi.recv is not None:
             recv = ("*" if fi.pointer_recv else "") + fi.recv[1]
         rows.append(
             {
-                "qualified_name": qname,
+                "qualified_name": fi.qname,
                 "package": fi.pkg,
                 "name": fi.name,
                 "receiver": recv,
@@ -184,6 +186,7 @@ def functions_table(index: ProgramIndex) -> pa.Table:
                 "signature": "func" + signature_string(fi.params, fi.results, fi.variadic, fi.pkg),
                 "literal": fi.literal,
                 "parent": fi.parent,
+                "alternate": alternate,
             }
         )
     return pa.Table.from_pylist(rows, schema=FUNCTIONS)
