@@ -26,9 +26,13 @@ def go_parser():
     return Parser(Language(tree_sitter_go.language()))
 
 
+PACKAGE_RE = re.compile(rb"^package\s", re.M)
+
+
 def is_generated(source: bytes) -> bool:
     """Go's convention: a `// Code generated ... DO NOT EDIT.` line before the package clause."""
-    head = source[: source.find(b"\npackage ") + 1] if b"\npackage " in source else source[:4096]
+    m = PACKAGE_RE.search(source)
+    head = source[: m.start()] if m else source[:4096]
     return GENERATED_RE.search(head) is not None
 
 
@@ -81,8 +85,6 @@ _IGNORED_STMTS = frozenset(
         "continue_statement",
         "goto_statement",
         "fallthrough_statement",
-        "inc_statement",
-        "dec_statement",
         ";",
         "\n",
     }
@@ -134,6 +136,8 @@ class _Extractor:
             "block": self.s_block,
             "statement_list": self.s_list,
             "send_statement": self.s_send,
+            "inc_statement": self.s_incdec,
+            "dec_statement": self.s_incdec,
             "receive_statement": self.s_receive,
         }
         self.expr_dispatch = {
@@ -205,12 +209,19 @@ class _Extractor:
                 out.append((alias, _text(path)[1:-1]))
 
     def package_values(self, node, const: bool) -> None:
+        last_type, last_values = None, []
         for spec in _specs(node):
             names = [_text(c) for c in spec.children_by_field_name("name")]
             tnode = spec.child_by_field_name("type")
             vtype = self.texpr(tnode) if tnode is not None else None
             vnode = spec.child_by_field_name("value")
             values = self._package_exprs(vnode) if vnode is not None else []
+            if const:
+                # in a const group a spec without type and value repeats the previous one (iota)
+                if vnode is None and tnode is None:
+                    vtype, values = last_type, last_values
+                else:
+                    last_type, last_values = vtype, values
             for i, name in enumerate(names):
                 value = values[i] if i < len(values) else (values[0] if len(values) == 1 else None)
                 self.values.append(
@@ -353,6 +364,8 @@ class _Extractor:
                 for n in names:
                     fields.append((_text(n), t, False))
             else:
+                if t[0] != "p" and any(c.type == "*" for c in decl.children):
+                    t = ("p", t)  # `*Base`: tree-sitter keeps the star as a separate token
                 base = t[1] if t[0] == "p" else t
                 fields.append((base[2] if base[0] == "n" else "?", t, True))
         return tuple(fields)
@@ -384,7 +397,7 @@ class _Extractor:
         func.root = index
         self.scopes = [{}]
         self.scope_frames = [0]
-        self.local_types = []
+        self.local_types = [{}]
         frame = _Frame(func, base_depth=1)
         self.frames = [frame]
         if method:
@@ -410,7 +423,7 @@ class _Extractor:
         self.signature(func, node)
         body = node.child_by_field_name("body")
         if body is not None:
-            self.s_block(body)
+            self.s_body(body)
             func.body = tuple(frame.stmts)
         self.frames = []
 
@@ -473,10 +486,12 @@ class _Extractor:
 
     def push(self) -> None:
         self.scopes.append({})
+        self.local_types.append({})
         self.scope_frames.append(len(self.frames) - 1)
 
     def pop(self) -> None:
         self.scopes.pop()
+        self.local_types.pop()
         self.scope_frames.pop()
 
     def resolve(self, name: str):
@@ -504,6 +519,12 @@ class _Extractor:
             self.emit(("x", self.expr(node), _line(node)))
 
     def s_list(self, node) -> None:
+        for child in node.named_children:
+            self.stmt(child)
+
+    def s_body(self, node) -> None:
+        """A function body: its block is the scope of the parameters and results (Go spec), so
+        `x, err := f()` at the top level reuses a named result err."""
         for child in node.named_children:
             self.stmt(child)
 
@@ -570,8 +591,6 @@ class _Extractor:
 
     def s_local_type(self, node) -> None:
         """Local type declarations become file-level types named Outer.T, visible only in scope."""
-        if not self.local_types:
-            self.local_types.append({})
         prefix = self.frames[0].func.outer + "."
         for spec in node.named_children:
             name_node = spec.child_by_field_name("name")
@@ -681,6 +700,7 @@ class _Extractor:
                 continue
             self.push()
             types = [self.texpr(t) for t in case.children_by_field_name("type")]
+            types = [None if t == ("n", "", "nil", ()) else t for t in types]  # `case nil:` binds no type
             if alias is not None and alias != "_":
                 t = types[0] if len(types) == 1 else None
                 uid = self.declare(alias, t, _line(case))
@@ -717,6 +737,13 @@ class _Extractor:
         value = node.child_by_field_name("value")
         if ch is not None and value is not None:
             self.emit(("send", self.expr(ch), self.expr(value), _line(node)))
+
+    def s_incdec(self, node) -> None:
+        """n++ is n = n + 1: a read and a write of n (and a capture inside a literal)."""
+        for child in node.named_children:
+            if child.type != "comment":
+                target = self.expr(child)
+                self.emit(("=", (target,), (target,), _line(node), False))
 
     def s_labeled(self, node) -> None:
         for child in node.named_children:
@@ -853,14 +880,14 @@ class _Extractor:
             name = f"func{self.glob_literals}"
             outer = "glob."
         else:
+            # Go's names: F.func1 in a declared function, F.func1.2 in a literal, glob.func1.2 at
+            # package level
             parent_frame.children += 1
             pf = parent_frame.func
-            name = (
-                f"func{parent_frame.children}" if pf.parent is None else f"{pf.name}.{parent_frame.children}"
-            )
-            outer = pf.outer + "."
-            if pf.parent is not None:
-                outer = self.frames[0].func.outer + "."
+            top = self.frames[0].func
+            pf_is_literal = pf.parent is not None or pf.outer.startswith("glob.")
+            name = f"{pf.name}.{parent_frame.children}" if pf_is_literal else f"func{parent_frame.children}"
+            outer = "glob." if top.outer.startswith("glob.") else top.outer + "."
         func = Func(name=name, line=_line(node), end_line=node.end_point[0] + 1, outer=outer + name)
         index = len(self.funcs)
         self.funcs.append(func)
@@ -873,7 +900,7 @@ class _Extractor:
             self.scopes = [{}]
             self.scope_frames = [0]
             self.root = index
-            self.local_types = []
+            self.local_types = [{}]
             func.root = index
         else:
             func.parent = self._frame_index(parent_frame)
@@ -884,7 +911,7 @@ class _Extractor:
         self.signature(func, node)
         body = node.child_by_field_name("body")
         if body is not None:
-            self.s_block(body)
+            self.s_body(body)
         self.pop()
         self.frames.pop()
         func.body = tuple(frame.stmts)

@@ -522,26 +522,59 @@ class IndexedFile:
     facts: FileFacts
 
 
+# what `go build` on linux/amd64 satisfies; any other tag (windows, ignore, a custom tag) is false
+LINUX_TAGS = frozenset({"linux", "amd64", "unix", "gc", "cgo"})
+
+
+def build_satisfied(expr: str, tags: frozenset[str] = LINUX_TAGS) -> bool:
+    """Evaluate a //go:build expression (!, &&, ||, parentheses) for linux/amd64."""
+    tokens = (
+        expr.replace("(", " ( ")
+        .replace(")", " ) ")
+        .replace("!", " ! ")
+        .replace("&&", " && ")
+        .replace("||", " || ")
+        .split()
+    )
+    pos = 0
+
+    def atom() -> bool:
+        nonlocal pos
+        if pos >= len(tokens):
+            return False
+        tok = tokens[pos]
+        pos += 1
+        if tok == "!":
+            return not atom()
+        if tok == "(":
+            value = disjunction()
+            if pos < len(tokens) and tokens[pos] == ")":
+                pos += 1
+            return value
+        return tok in tags or (tok.startswith("go1.") and tok[4:].isdigit())
+
+    def conjunction() -> bool:
+        nonlocal pos
+        value = atom()
+        while pos < len(tokens) and tokens[pos] == "&&":
+            pos += 1
+            value = atom() and value
+        return value
+
+    def disjunction() -> bool:
+        nonlocal pos
+        value = conjunction()
+        while pos < len(tokens) and tokens[pos] == "||":
+            pos += 1
+            value = conjunction() or value
+        return value
+
+    return disjunction()
+
+
 def _build_constraint_ok(tags: tuple[str, ...]) -> bool:
-    """Skip files that can never build on linux (//go:build ignore, windows-only, ...)."""
-    for expr in tags:
-        e = expr.replace(" ", "")
-        if e == "ignore" or e.startswith("ignore"):
-            return False
-        if e in (
-            "windows",
-            "darwin",
-            "freebsd",
-            "openbsd",
-            "netbsd",
-            "solaris",
-            "plan9",
-            "js",
-            "wasm",
-            "aix",
-        ):
-            return False
-    return True
+    """Every //go:build line of the file must hold on linux/amd64."""
+    return all(build_satisfied(expr) for expr in tags)
 
 
 _GOOS = (

@@ -79,7 +79,7 @@ class Func:
     name: str  # "Get", or for literals "func1", "func1.2" (Go's runtime naming)
     line: int
     end_line: int
-    recv: int | None = None  # uid of the receiver (-1 when unnamed)
+    recv: int | None = None  # uid of the receiver (an unnamed receiver is declared as "_")
     recv_type: TypeExpr | None = None
     type_params: tuple[str, ...] = ()
     params: tuple[tuple[int, TypeExpr], ...] = ()  # (uid, type); unnamed params get fresh uids

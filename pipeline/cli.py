@@ -35,12 +35,13 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from cache.store import CacheError
         from pipeline.discover import DiscoverError
+        from pipeline.execute import SchedulerError
         from pipeline.output import OutputError
 
         debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return fn(*args, **kwargs)
-        except (DiscoverError, OutputError, CacheError) as e:
+        except (DiscoverError, OutputError, CacheError, SchedulerError) as e:
             raise UserError(str(e)) from e
         except click.ClickException:
             raise

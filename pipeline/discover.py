@@ -100,12 +100,14 @@ def find_modules(root: str, opts: Options) -> dict[str, str]:
     return modules
 
 
-def default_dirs(root: str) -> tuple[str, ...]:
-    """A Kubernetes checkout is analysed in pkg, cmd, plugin and staging; anything else whole."""
+def default_dirs(root: str, opts: Options = Options()) -> tuple[str, ...]:
+    """A Kubernetes checkout is analysed in pkg, cmd, plugin and staging (and vendor when asked);
+    anything else whole."""
     if os.path.isdir(os.path.join(root, "staging", "src", "k8s.io")) and os.path.isdir(
         os.path.join(root, "pkg")
     ):
-        return tuple(d for d in KUBERNETES_DIRS if os.path.isdir(os.path.join(root, d)))
+        wanted = KUBERNETES_DIRS + (("vendor",) if opts.include_vendor else ())
+        return tuple(d for d in wanted if os.path.isdir(os.path.join(root, d)))
     return ("",)
 
 
@@ -123,7 +125,7 @@ def discover(root: str, opts: Options = Options(), memo: StatMemo | None = None)
     root = os.path.abspath(root)
     modules = find_modules(root, opts)
     mapping = ModuleMap(modules)
-    dirs = opts.dirs if opts.dirs else default_dirs(root)
+    dirs = opts.dirs if opts.dirs else default_dirs(root, opts)
     skipped: dict[str, int] = {}
     files: list[SourceFile] = []
     memo = memo or {}
@@ -168,7 +170,8 @@ def discover(root: str, opts: Options = Options(), memo: StatMemo | None = None)
                 else:
                     sf = read_source(abs_path, rel, rel_dir, import_path)
                     read += 1
-                if key is not None:
+                if key is not None and not sf.error:
+                    # files with problems are re-read every run: a chmod does not change the key
                     new_memo[rel] = (key, sf.sha, sf.generated, sf.error, sf.usable)
                 if sf.generated and not opts.include_generated:
                     skipped["generated"] = skipped.get("generated", 0) + 1

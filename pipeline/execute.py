@@ -19,6 +19,10 @@ from pipeline.progress import Progress
 INLINE_TASK_LIMIT = 4
 
 
+class SchedulerError(Exception):
+    """The --scheduler given cannot be used (bad address, nothing listening, refused)."""
+
+
 class Executor:
     def __init__(self, jobs: int | None = None, scheduler: str | None = None, quiet: bool = False):
         self.jobs = max(1, jobs or os.cpu_count() or 1)
@@ -36,7 +40,10 @@ class Executor:
         from distributed import Client
 
         if self.scheduler:
-            self._client = Client(self.scheduler, timeout="30s")
+            try:
+                self._client = Client(self.scheduler, timeout="15s")
+            except Exception as e:
+                raise SchedulerError(f"cannot use the Dask scheduler {self.scheduler}: {e}") from e
         else:
             from distributed import LocalCluster
 

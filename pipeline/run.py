@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import gc
+import hashlib
 import os
 import platform
 import subprocess
@@ -212,13 +213,22 @@ def summarize_stage(
     return [summaries[p] for p in sorted(summaries)], len(fresh)
 
 
+def pipeline_fingerprint() -> str:
+    """The code in this package that shapes the stored tables (a cached run is tables)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.blake2b(digest_size=8)
+    for name in ("run.py", "tables.py"):
+        with open(os.path.join(here, name), "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
+
+
 def run_key(tree: Tree, config: RunConfig) -> str:
     """Everything a run's tables depend on: the files, the options, the analyzer's code."""
     opts = config.discover
     files = sorted((f.path, f.sha, f.import_path, f.error) for f in tree.files)
-    return file_sha(
-        repr((analysis_fingerprint(), config.release, opts, tree.dirs, tree.modules, files)).encode()
-    )
+    code = (analysis_fingerprint(), pipeline_fingerprint())
+    return file_sha(repr((code, config.release, opts, tree.dirs, tree.modules, files)).encode())
 
 
 def git_commit(path: str) -> str | None:

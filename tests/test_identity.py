@@ -6,6 +6,7 @@ import os
 import shutil
 
 from fixturecheck import GO
+
 from kubetorch.identity import chain_id
 from pipeline.run import RunConfig, analyze
 
@@ -29,7 +30,13 @@ def _shift_lines(tree: str, lines: int) -> None:
 def test_chain_id_is_the_hash_of_its_names(tmp_path) -> None:
     for cid, c in _chains(os.path.join(GO, "tracker", "func-valued-field")).items():
         assert cid == chain_id(
-            c["component"], c["informer_resource"], c["event"], c["handler"], c["sink_function"], c["api_verb"], c["api_resource"]
+            c["component"],
+            c["informer_resource"],
+            c["event"],
+            c["handler"],
+            c["sink_function"],
+            c["api_verb"],
+            c["api_resource"],
         )
 
 
