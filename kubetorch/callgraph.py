@@ -100,6 +100,27 @@ class Program:
                 self.returns_types[q].add(t)
             for a, b in ps.aliases:
                 self.locations.union(a, b)
+        # a factory's parameter captured by the closure it returns (MakeNextPodFunc(podQueue)) is the
+        # variable location ('V', F, uid): it is the caller's object, but only when every call site
+        # passes the same one (a helper called by two controllers must not merge their queues)
+        bound: dict[tuple, set] = defaultdict(set)
+        for ps in packages:
+            for key, loc in ps.param_aliases:
+                bound[key].add(loc)
+        stores: dict[tuple, set] = defaultdict(set)
+        for ps in packages:
+            for key, loc in ps.param_stores:
+                stores[key].add(loc)
+        for (callee, i), locs in bound.items():
+            fs = self.functions.get(callee)
+            if fs is None or len(locs) != 1:
+                continue
+            (loc,) = locs
+            if i < len(fs.param_uids):
+                self.locations.union(("V", callee, fs.param_uids[i]), loc)
+            for stored in stores.get((callee, i), ()):
+                # NewGenericScheduler(c.schedulerCache) storing it in genericScheduler.cache: one object
+                self.locations.union(stored, loc)
         self._flow_params_into_fields(packages)
         self.live_types = self._live_types()
         # per location class: what any alias holds

@@ -111,11 +111,20 @@ class Composer:
             t = self._global_type(root)
             loc = self._field_loc(t, fname)
             return loc or root
-        if kind == "C" and fname is None:
+        if kind == "C" and (fname is None or self._opaque_root(fs, root)):
+            # a variable shared with closures, holding an interface: the object itself is the state
             return ("V", fs.root, root[1])
         if fname is None:
             return None
         return self._field_loc(fs.root_types.get(root), fname)
+
+    def _opaque_root(self, fs: FunctionSummary, root) -> bool:
+        """Is the root's type an interface or a library value (no fields of its own to name)?"""
+        t = fs.root_types.get(root)
+        if t is None or t[0] == "M":
+            return True
+        base = deref(t)
+        return base[0] == "n" and self.index.is_interface(base)
 
     def _global_type(self, root):
         info = self.index.values.get((root[1], root[2]))
@@ -134,6 +143,18 @@ class Composer:
         if self.p.models.is_library(owner[0]):
             return None
         return (owner, fname)
+
+    def display_location(self, loc, owner):
+        """The member of a location's alias class to show: a field of the component's own struct,
+        else a struct field, else the class itself."""
+        members = self._members.get(loc)
+        if members is None:
+            members = self._members[loc] = {x for x in self.p.locations.parent if self.canon(x) == loc} | {
+                loc
+            }
+        fields = sorted((m for m in members if isinstance(m[0], tuple)), key=repr)
+        own = [m for m in fields if m[0] == owner]
+        return (own or fields or [loc])[0]
 
     def location_name(self, loc) -> str:
         if loc is None:
@@ -170,6 +191,8 @@ class Composer:
             proot, pfield = path
             if pfield is not None:
                 return (proot, pfield, True)
+            if proot[0] == "C" and self._opaque_root(caller, proot):
+                return (proot, fname, True)  # queue.Pop() on a captured interface: reads that object
             return (proot, fname, False)
         if kind == "C":
             if callee.root == caller.root:
@@ -647,7 +670,7 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
             )
             if cid in rows:
                 continue
-            state = c.location_name(loc)
+            state = c.location_name(c.display_location(loc, h.owner_type))
             path = [
                 Step(h.registration, h.file, h.line, f"register {h.via}"),
                 Step(h.handler, hfs.file, hfs.line, f"handle {h.event}"),

@@ -701,6 +701,7 @@ class _RootAnalyzer(_Base):
         for u in self.units:
             self.summarize_unit(u)
         self.bind_methods()
+        self.bind_param_aliases()
 
     def set_type(self, uid: int, t) -> bool:
         if t is None or uid >= len(self.vtypes):
@@ -934,6 +935,7 @@ class _RootAnalyzer(_Base):
             if uid < len(self.vtypes) and self.vtypes[uid] is not None:
                 fs.root_types[("C", uid)] = self.vtypes[uid]
         fs.root = self.root_qname
+        fs.param_uids = tuple(uid for uid, _t in fn.params)
         self.instantiations: set = set()
         if u == self.root_index:
             for var in self.vars:
@@ -1253,6 +1255,20 @@ class _RootAnalyzer(_Base):
                         bound = sorted(holders)[0]
             self.out.field_funcs.append((loc, (*fv[:-1], bound)))
 
+    def bind_param_aliases(self) -> None:
+        """F(podQueue) where podQueue is also stored in sched.SchedulingQueue: F's parameter is that
+        object (a closure F returns that captures it reads the same queue)."""
+        for callee, i, path in getattr(self, "_pending_args", ()):
+            locs = set()
+            if path[1] is not None:
+                loc = self.materialize(path)
+                if loc is not None:
+                    locs.add(loc)
+            else:
+                locs |= self.alias_holders.get(path[0], set())
+            for loc in sorted(locs, key=repr):
+                self.out.param_aliases.append(((callee, i), loc))
+
     @property
     def pending_methods(self) -> list:
         pending = getattr(self, "_pending_methods", None)
@@ -1512,19 +1528,24 @@ class _RootAnalyzer(_Base):
             self.atoms(F)
         recv_path = self.path_of(recv_expr) if recv_expr is not None else None
         s = self.new_site(line, kind, callee, targets, recv_path, arg_paths, arg_funcs, len(args))
+        if tkind == "static":
+            pending = self.__dict__.setdefault("_pending_args", [])
+            for i, p in enumerate(arg_paths):
+                if p is not None and p[0][0] in ("L", "C", "P"):
+                    pending.append((target[1], i, p))
         if tkind in ("static", "var", "lit", "field", "global"):
             self.fs.sites[s].arg_types = tuple(self.concrete_types(a) for a in args)
             self.fs.sites[s].arg_models = tuple(self.arg_model(a) for a in args)
+        recv_atoms: set = set()
         if recv_expr is not None:
-            self.flow(
-                self.atoms_base(recv_expr) if recv_path is not None else self.atoms(recv_expr),
-                self.port(("CI", s, -1)),
-            )
+            recv_atoms = self.atoms_base(recv_expr) if recv_path is not None else self.atoms(recv_expr)
+            self.flow(recv_atoms, self.port(("CI", s, -1)))
         for i, a in enumerate(arg_atoms):
             self.flow(a, self.port(("CI", s, i)))
         co = self.port(("CO", s))
-        # results may carry any input (the callee's own flow is followed separately)
-        return {co} | all_args
+        # results may carry any input, the receiver's too (c.Victims() of a tainted candidate); the
+        # callee's own flow is followed separately
+        return {co} | all_args | recv_atoms
 
     def callbacks(self, arg_funcs, arg_atoms, line: int, skip: int | None = None) -> None:
         """Func values handed to library code are called by it; the other arguments may reach

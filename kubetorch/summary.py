@@ -100,6 +100,7 @@ class FunctionSummary:
     root: str = ""  # qname of the top-level function whose variables this one shares
     var_names: dict = field(default_factory=dict)  # uid -> name, for shared and root variables
     instantiates: tuple = ()  # struct types this function builds (composite literals, new, var T)
+    param_uids: tuple = ()  # variable uid of each parameter (a closure captures parameters by uid)
 
 
 @dataclass(slots=True)
@@ -151,4 +152,7 @@ class PackageSummary:
     param_stores: list[tuple[tuple, tuple]] = field(
         default_factory=list
     )  # ((qname, param index), loc) it is stored in
+    param_aliases: list[tuple[tuple, tuple]] = field(
+        default_factory=list
+    )  # ((callee, param index), loc of the argument)
     errors: list[str] = field(default_factory=list)
