@@ -113,14 +113,15 @@ class Program:
                 stores[key].add(loc)
         for (callee, i), locs in bound.items():
             fs = self.functions.get(callee)
-            if fs is None or len(locs) != 1:
-                continue
-            (loc,) = locs
-            if i < len(fs.param_uids):
-                self.locations.union(("V", callee, fs.param_uids[i]), loc)
-            for stored in stores.get((callee, i), ()):
-                # NewGenericScheduler(c.schedulerCache) storing it in genericScheduler.cache: one object
-                self.locations.union(stored, loc)
+            owners = {loc[0] if isinstance(loc[0], tuple) else loc for loc in locs}
+            if fs is None or len(owners) != 1:
+                continue  # objects of different structs: merging them would link two controllers
+            for loc in locs:  # rq.worker(rq.queue), rq.worker(rq.missingUsageQueue): one controller
+                if i < len(fs.param_uids):
+                    self.locations.union(("V", callee, fs.param_uids[i]), loc)
+                for stored in stores.get((callee, i), ()):
+                    # NewGenericScheduler(c.schedulerCache) storing it in genericScheduler.cache
+                    self.locations.union(stored, loc)
         self._flow_params_into_fields(packages)
         self.live_types = self._live_types()
         # per location class: what any alias holds

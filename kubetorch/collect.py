@@ -37,6 +37,7 @@ class HandlerRow:
     resolution: str
     note: str | None
     owner_type: tuple | None = None  # (pkg, struct) of the component, when it is a struct
+    runs: str = ""  # the function that actually runs: the forwarding literal itself when there is one
 
 
 def resource_name(group: str, resource: str) -> str:
@@ -108,10 +109,10 @@ def _rows_for(
     entries = list(_expand(program, models, reg.handler, reg.function, None, 0))
     if not entries:
         entries = [
-            (ev, f"{reg.function}:{reg.line}", None, None, "handler value not resolved") for ev in EVENTS
+            (ev, f"{reg.function}:{reg.line}", None, None, "handler value not resolved", "") for ev in EVENTS
         ]
     adapters = _adapter_methods(program, models, reg.handler)
-    for event, handler, literal, filt, note in entries:
+    for event, handler, literal, filt, note, runs in entries:
         if handler in adapters and reg.owner is not None:
             component, owner = f"{reg.owner[0]}.{reg.owner[1]}", reg.owner
         else:
@@ -133,20 +134,22 @@ def _rows_for(
                 resolution=resolution,
                 note=note,
                 owner_type=owner,
+                runs=runs or handler,
             )
         )
     return out
 
 
 def _expand(program: Program, models: Models, hv: HandlerValue, where: str, filt: str | None, depth: int):
-    """(event, handler qname, literal position, filter, note) for every event the value handles."""
+    """(event, handler qname, literal position, filter, note, function run) for every event handled."""
     if depth > 6:
         return
     if hv.form == "funcs":
         for event, fvs in sorted(hv.events.items()):
             for fv in fvs:
                 for target in program.resolve_value(fv, where):
-                    yield (event, *_handler_name(program, target.qname), filt, None)
+                    name, literal = _handler_name(program, target.qname)
+                    yield (event, name, literal, filt, None, target.qname)
     elif hv.form == "filter":
         fname = None
         if hv.filter is not None:
@@ -156,22 +159,16 @@ def _expand(program: Program, models: Models, hv: HandlerValue, where: str, filt
             inner = list(_expand(program, models, hv.inner, where, fname, depth + 1))
             yield from inner
             # client-go turns an update that enters (leaves) the filter into OnAdd (OnDelete)
-            for event, handler, literal, f, note in inner:
+            for event, handler, literal, f, _note, runs in inner:
                 if event in ("add", "delete"):
-                    yield (
-                        "update",
-                        handler,
-                        literal,
-                        f,
-                        f"update entering/leaving the filter runs the {event} handler",
-                    )
-                del note
+                    note = f"update entering/leaving the filter runs the {event} handler"
+                    yield ("update", handler, literal, f, note, runs)
     elif hv.form == "type":
         key = hv.type
         for method, event in models.handler_methods.items():
             found = program.index.method(("n", key[0], key[1], ()), method)
             if found is not None and found[0] is not None and found[0] in program.functions:
-                yield (event, found[0], None, filt, None)
+                yield (event, found[0], None, filt, None, found[0])
     elif hv.form == "call":
         for callee_fv in hv.callee:
             for target in program.resolve_value(callee_fv, where):
@@ -229,11 +226,20 @@ def _component(program: Program, handler: str, reg: Registration) -> tuple[str, 
         if key is not None:
             return f"{key[0]}.{key[1]}", key
     if fs is not None:
+        captured = []
         for root in sorted(fs.root_types, key=repr):
             if root[0] == "C":
                 key = _struct_key(program, fs.root_types[root])
                 if key is not None:
-                    return f"{key[0]}.{key[1]}", key
+                    captured.append((root, key))
+        if captured:
+            # the struct the registering code builds, else the one the literal calls methods on
+            receivers = {s.recv[0] for s in fs.sites if s.recv is not None}
+            ranked = sorted(
+                captured, key=lambda rk: (rk[1] != reg.owner, rk[0] not in receivers, repr(rk[0]))
+            )
+            key = ranked[0][1]
+            return f"{key[0]}.{key[1]}", key
     if reg.owner is not None:
         return f"{reg.owner[0]}.{reg.owner[1]}", reg.owner
     reg_fs = program.functions.get(reg.function)

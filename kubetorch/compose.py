@@ -79,6 +79,7 @@ class Composer:
         self._taint_cache: dict[tuple, dict] = {}
         self._members: dict = {}
         self._literals_by_owner: dict | None = None
+        self._owners: dict | None = None
         self._has_param_calls: dict[str, bool] = {}
         self._nested_param: dict[str, bool] = {}
         self._literals_of_root: dict[str, list] = defaultdict(list)
@@ -364,15 +365,42 @@ class Composer:
                     if fs.is_literal and fs.parent is not None:
                         self._literals_by_owner[_owner_of_literal(self.p, fs)].append(q)
             roots.update(self._literals_by_owner.get(row.owner_type, ()))
+        owner = self.owner_of_struct(row.owner_type) if row.owner_type is not None else None
+        if owner is not None:
+            # a helper struct one controller builds and keeps (QuotaMonitor in the quota
+            # controller): the controller's own functions read what the helper writes
+            for qname, _pointer in self.index.method_set(owner).values():
+                if qname is not None:
+                    roots.add(qname)
         for h in handlers:
             if h.component == key:
                 roots.add(h.registration)
-                roots.add(h.handler)
+                roots.add(h.runs or h.handler)
         roots.add(row.registration)
-        roots.add(row.handler)
+        roots.add(row.runs or row.handler)
         reach = self.p.reachable(roots)
         self._closure_cache[key] = reach
         return reach
+
+    def owner_of_struct(self, key):
+        """The one struct type that stores values of type `key` in its fields, if exactly one does."""
+        if self._owners is None:
+            owners: dict = defaultdict(set)
+            for loc, types in self.p.field_types.items():
+                if not isinstance(loc[0], tuple):
+                    continue
+                for t in types:
+                    if (
+                        isinstance(t, tuple)
+                        and len(t) == 2
+                        and isinstance(t[0], str)
+                        and t[0] != "ret"
+                        and t != loc[0]
+                    ):
+                        owners[t].add(loc[0])
+            self._owners = owners
+        found = self._owners.get(key, ())
+        return next(iter(found)) if len(found) == 1 else None
 
     # ------------------------------------------------------------ 4. taint
     def out_edges(self, q: str) -> dict[int, list[int]]:
@@ -470,6 +498,26 @@ class Composer:
             return out
         return default
 
+    def owner_of_struct(self, key):
+        """The one struct type that stores values of type `key` in its fields, if exactly one does."""
+        if self._owners is None:
+            owners: dict = defaultdict(set)
+            for loc, types in self.p.field_types.items():
+                if not isinstance(loc[0], tuple):
+                    continue
+                for t in types:
+                    if (
+                        isinstance(t, tuple)
+                        and len(t) == 2
+                        and isinstance(t[0], str)
+                        and t[0] != "ret"
+                        and t != loc[0]
+                    ):
+                        owners[t].add(loc[0])
+            self._owners = owners
+        found = self._owners.get(key, ())
+        return next(iter(found)) if len(found) == 1 else None
+
     # ------------------------------------------------------------ 4. taint
     def taint_location(self, loc, closure: set[str], closure_key: str, owner=None) -> dict:
         """Sinks reachable from the values every reader (in the component) reads from a location:
@@ -479,20 +527,55 @@ class Composer:
         if key in self._taint_cache:
             return self._taint_cache[key]
         starts = {}
+        control: list[tuple] = []
         for r, rp, line, via in self.readers.get(loc, ()):
             if r in closure:
                 starts.setdefault((r, rp, True, None), (r, line, via))
-        reached = self.taint(list(starts), closure, owner)
+                control.extend(self.triggered_calls(r, rp, line))
+        reached = self.taint(list(starts), closure, owner, control)
         result = {}
         for sink, (origin, steps) in reached.items():
             result[sink] = (*starts[origin], steps)
         self._taint_cache[key] = result
         return result
 
-    def taint(self, starts: list[tuple], closure: set[str], owner=None) -> dict:
+    def triggered_calls(self, reader: str, port: int, line: int) -> list[tuple]:
+        """A read whose value goes into no call (a single-key queue: `c.queue.Get()` then
+        `c.syncConfigMap()`): the calls the reader makes on its own object afterwards run because
+        of it. Their receiver ports start the walk too, so the sync's writes are reached."""
+        fs = self.p.functions[reader]
+        edges = self.out_edges(reader)
+        seen, stack = {port}, [port]
+        while stack:  # does the value reach any call argument in the reader?
+            p = stack.pop()
+            for b in edges.get(p, ()):
+                if fs.ports[b][0] == "CI":
+                    return []
+                if b not in seen:
+                    seen.add(b)
+                    stack.append(b)
+        out = []
+        for k, site in enumerate(fs.sites):
+            if (
+                site.line >= line
+                and site.recv is not None
+                and site.recv[1] is None
+                and site.recv[0][0] in ("P", "C")
+            ):
+                ci = self._port_of[reader].get(("CI", k, -1))
+                if ci is not None:
+                    out.append((reader, ci, True, None))
+        return out
+
+    def taint(self, starts: list[tuple], closure: set[str], owner=None, control: list[tuple] = ()) -> dict:
         """Breadth-first taint walk from start nodes: sink -> (start node, witness steps)."""
         functions = self.p.functions
         parent: dict[tuple, tuple | None] = {start: None for start in starts}
+        for node in control:  # reached through control: credited to the read in the same function
+            origin = next((s for s in starts if s[0] == node[0]), None)
+            if node not in parent and origin is not None:
+                parent[node] = (origin, "control", 0)
+        starts = [*starts, *(n for n in control if parent.get(n) is not None)]
         queue = deque(starts)
         found: dict[tuple, tuple] = {}
         while queue:
@@ -646,19 +729,20 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
     rows: dict[str, ChainRow] = {}
     functions = program.functions
     for h in handlers:
-        if h.handler not in functions:
+        runs = h.runs or h.handler
+        if runs not in functions:
             continue
         closure = c.closure(h, handlers)
         # every sink this handler reaches, through the state with the shortest witness
         best: dict[tuple, tuple] = {}
-        for loc, entry in sorted(c.writes_of(h.handler).items(), key=repr):
+        for loc, entry in sorted(c.writes_of(runs).items(), key=repr):
             for sink, (reader, line, via, steps) in c.taint_location(
                 loc, closure, h.component, h.owner_type
             ).items():
                 cand = (len(steps), repr(loc), loc, entry, reader, line, via, steps)
                 if sink not in best or cand[:2] < best[sink][:2]:
                     best[sink] = cand
-        hfs = functions[h.handler]
+        hfs = functions[runs]
         for (sink_fn, k), (_n, _r, loc, entry, reader, line, via, steps) in sorted(
             best.items(), key=lambda kv: kv[1][:2]
         ):
@@ -674,7 +758,7 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
             path = [
                 Step(h.registration, h.file, h.line, f"register {h.via}"),
                 Step(h.handler, hfs.file, hfs.line, f"handle {h.event}"),
-                *c.write_path(h.handler, entry),
+                *c.write_path(runs, entry),
                 Step(reader, functions[reader].file, line, f"read {state} ({via})"),
                 *steps,
                 Step(sink_fn, sfs.file, sink.line, f"{sink.verb} {sink.resource}"),
