@@ -498,26 +498,6 @@ class Composer:
             return out
         return default
 
-    def owner_of_struct(self, key):
-        """The one struct type that stores values of type `key` in its fields, if exactly one does."""
-        if self._owners is None:
-            owners: dict = defaultdict(set)
-            for loc, types in self.p.field_types.items():
-                if not isinstance(loc[0], tuple):
-                    continue
-                for t in types:
-                    if (
-                        isinstance(t, tuple)
-                        and len(t) == 2
-                        and isinstance(t[0], str)
-                        and t[0] != "ret"
-                        and t != loc[0]
-                    ):
-                        owners[t].add(loc[0])
-            self._owners = owners
-        found = self._owners.get(key, ())
-        return next(iter(found)) if len(found) == 1 else None
-
     # ------------------------------------------------------------ 4. taint
     def taint_location(self, loc, closure: set[str], closure_key: str, owner=None) -> dict:
         """Sinks reachable from the values every reader (in the component) reads from a location:
