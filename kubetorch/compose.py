@@ -402,7 +402,7 @@ class Composer:
         found = self._owners.get(key, ())
         return next(iter(found)) if len(found) == 1 else None
 
-    # ------------------------------------------------------------ 4. taint
+    # ------------------------------------------------------------ local flow
     def out_edges(self, q: str) -> dict[int, list[int]]:
         cached = self._out_edges.get(q)
         if cached is None:
