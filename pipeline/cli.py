@@ -48,6 +48,10 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             click.echo("kubetorch: interrupted; previous output left untouched", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # `kubetorch chains OUT | head`: the reader left; that is not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except OSError as e:
             if debug:
                 raise
