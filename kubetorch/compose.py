@@ -653,6 +653,37 @@ class Composer:
                     steps.append(Step(q, fs.file, line, "read state"))
         return steps, origin
 
+    def is_handoff(self, handler: str, entry: Entry) -> bool:
+        """Does the handler's write end in a queue or channel (a hand-over of work to a reader)?"""
+        q, e = handler, entry
+        for _ in range(30):
+            how = self.trans.get(q, {}).get(e)
+            if how is None:
+                return False
+            if how[0] == -1:
+                via = self.p.functions[q].accesses[how[1]].via
+                return via.startswith("queue.") or via == "chan send"
+            fs = self.p.functions[q]
+            site = fs.sites[how[0]]
+            callee = self.p.functions.get(how[1])
+            target = next((t for t in self.p.callees[q][how[0]] if t.qname == how[1]), None)
+            if callee is None or target is None:
+                return False
+            nxt = None
+            for ce, ce_how in self.trans.get(how[1], {}).items():
+                if ce[0] == e[0]:
+                    sub = self.substitute(fs, site, target, callee, ce[1], ce[2])
+                    if (
+                        sub is not None
+                        and (sub[0], sub[1]) == (e[1], e[2])
+                        and (nxt is None or ce_how[3] < nxt[1])
+                    ):
+                        nxt = (ce, ce_how[3])
+            if nxt is None:
+                return False
+            q, e = how[1], nxt[0]
+        return False
+
     # ------------------------------------------------------------ 5. chains
     def write_path(self, handler: str, entry: Entry) -> list[Step]:
         """How a handler reaches a write: its call chain down to the assignment or queue call."""
@@ -713,18 +744,20 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
         if runs not in functions:
             continue
         closure = c.closure(h, handlers)
-        # every sink this handler reaches, through the state with the shortest witness
+        # every sink this handler reaches, through the state it hands work over with (a queue or
+        # channel before any other field), then the shortest witness
         best: dict[tuple, tuple] = {}
         for loc, entry in sorted(c.writes_of(runs).items(), key=repr):
+            handoff = c.is_handoff(runs, entry)
             for sink, (reader, line, via, steps) in c.taint_location(
                 loc, closure, h.component, h.owner_type
             ).items():
-                cand = (len(steps), repr(loc), loc, entry, reader, line, via, steps)
-                if sink not in best or cand[:2] < best[sink][:2]:
+                cand = (not handoff, len(steps), repr(loc), loc, entry, reader, line, via, steps)
+                if sink not in best or cand[:3] < best[sink][:3]:
                     best[sink] = cand
         hfs = functions[runs]
-        for (sink_fn, k), (_n, _r, loc, entry, reader, line, via, steps) in sorted(
-            best.items(), key=lambda kv: kv[1][:2]
+        for (sink_fn, k), (_h, _n, _r, loc, entry, reader, line, via, steps) in sorted(
+            best.items(), key=lambda kv: kv[1][:3]
         ):
             sfs = functions[sink_fn]
             sink = sfs.sinks[k]
