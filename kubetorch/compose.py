@@ -78,6 +78,7 @@ class Composer:
         self._closure_cache: dict[str, set[str]] = {}
         self._taint_cache: dict[tuple, dict] = {}
         self._members: dict = {}
+        self._field_memo: dict = {}
         self._literals_by_owner: dict | None = None
         self._owners: dict | None = None
         self._has_param_calls: dict[str, bool] = {}
@@ -132,6 +133,15 @@ class Composer:
         return info.type if info is not None else None
 
     def _field_loc(self, t, fname: str):
+        key = (t, fname)
+        hit = self._field_memo.get(key, self)
+        if hit is not self:
+            return hit
+        loc = self._field_loc_uncached(t, fname)
+        self._field_memo[key] = loc
+        return loc
+
+    def _field_loc_uncached(self, t, fname: str):
         if t is None or t[0] == "M":
             return None
         base = deref(t)
@@ -145,14 +155,17 @@ class Composer:
             return None
         return (owner, fname)
 
+    def members(self, loc) -> set:
+        """Every location of loc's alias class (one object stored in several fields)."""
+        if not self._members:
+            for x in self.p.locations.parent:
+                self._members.setdefault(self.canon(x), set()).add(x)
+        return self._members.get(loc, set()) | {loc}
+
     def display_location(self, loc, owner):
         """The member of a location's alias class to show: a field of the component's own struct,
         else a struct field, else the class itself."""
-        members = self._members.get(loc)
-        if members is None:
-            members = self._members[loc] = {x for x in self.p.locations.parent if self.canon(x) == loc} | {
-                loc
-            }
+        members = self.members(loc)
         fields = sorted((m for m in members if isinstance(m[0], tuple)), key=repr)
         own = [m for m in fields if m[0] == owner]
         return (own or fields or [loc])[0]
@@ -417,11 +430,7 @@ class Composer:
         collector's attemptToDelete queue is stored in both GraphBuilder and GarbageCollector.)"""
         if owner is None:
             return False
-        members = self._members.get(loc)
-        if members is None:
-            members = self._members[loc] = {x for x in self.p.locations.parent if self.canon(x) == loc} | {
-                loc
-            }
+        members = self.members(loc)
         return any(isinstance(m[0], tuple) and m[0] == owner for m in members)
 
     # ------------------------------------------------------------ callbacks in context

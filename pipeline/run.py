@@ -13,7 +13,7 @@ import os
 import platform
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -96,19 +96,38 @@ def _batches(files: list[SourceFile]) -> list[list[tuple[str, str, bytes]]]:
 
 @dataclass
 class Extracted:
-    facts: dict[str, FileFacts]  # path -> facts
+    facts: dict[str, FileFacts]  # path -> declarations (function bodies stripped: all the index needs)
     digests: dict[str, str]  # path -> api digest
     errors: dict[str, str]  # path -> extract error
     parsed: int  # files actually parsed this run (cache misses)
+    full: dict[str, FileFacts] = field(default_factory=dict)  # path -> complete facts, when at hand
+    shas: dict[str, str] = field(default_factory=dict)  # path -> content hash
+
+    def bodies(self, paths: list[str], cache: ResultCache | None) -> dict[str, FileFacts]:
+        """Complete facts (with function bodies) of some files: only packages being summarized
+        need them, so an unchanged package's bodies are never even unpickled."""
+        out = {p: self.full[p] for p in paths if p in self.full}
+        wanted = {self.shas[p] for p in paths if p not in out and p in self.shas}
+        if wanted and cache is not None:
+            hits = cache.get_many("extract", extract_fingerprint(), wanted)
+            for p in paths:
+                hit = hits.get(self.shas.get(p, ""))
+                if p not in out and hit is not None and hit[0] is not None:
+                    out[p] = hit[0]
+        return out
+
+
+def declarations_only(facts: FileFacts) -> FileFacts:
+    """The same facts without function bodies or locals (what indexing reads)."""
+    funcs = tuple(replace(fn, body=None, vars=None) for fn in facts.funcs)
+    return replace(facts, funcs=funcs)
 
 
 def extract_stage(tree: Tree, cache: ResultCache | None, executor: Executor) -> Extracted:
     fp = extract_fingerprint()
     usable = [f for f in tree.files if f.usable]
-    cached = cache.get_many("extract", fp, {f.sha for f in usable}) if cache is not None else {}
-    facts: dict[str, FileFacts] = {}
-    digests: dict[str, str] = {}
-    errors: dict[str, str] = {}
+    cached = cache.get_many("decl", fp, {f.sha for f in usable}) if cache is not None else {}
+    result = Extracted({}, {}, {}, 0, shas={f.path: f.sha for f in usable})
     missing: list[SourceFile] = []
     for f in usable:
         hit = cached.get(f.sha)
@@ -117,10 +136,10 @@ def extract_stage(tree: Tree, cache: ResultCache | None, executor: Executor) -> 
             continue
         value, digest, error = hit
         if value is not None:
-            facts[f.path] = value
-            digests[f.path] = digest
+            result.facts[f.path] = value
+            result.digests[f.path] = digest
         else:
-            errors[f.path] = error
+            result.errors[f.path] = error
     # two files with the same content are parsed once
     unique: dict[str, SourceFile] = {}
     for f in missing:
@@ -129,16 +148,22 @@ def extract_stage(tree: Tree, cache: ResultCache | None, executor: Executor) -> 
     for batch in executor.map(extract_batch, _batches(list(unique.values())), label="extract"):
         for _path, sha, value, digest, error in batch:
             by_sha[sha] = (value, digest, error)
+    decls = {
+        sha: (declarations_only(v) if v is not None else None, d, e) for sha, (v, d, e) in by_sha.items()
+    }
     if cache is not None and by_sha:
         cache.put_many("extract", fp, by_sha.items())
+        cache.put_many("decl", fp, decls.items())
     for f in missing:
         value, digest, error = by_sha[f.sha]
         if value is not None:
-            facts[f.path] = value
-            digests[f.path] = digest
+            result.facts[f.path] = decls[f.sha][0]
+            result.full[f.path] = value
+            result.digests[f.path] = digest
         else:
-            errors[f.path] = error
-    return Extracted(facts, digests, errors, parsed=len(unique))
+            result.errors[f.path] = error
+    result.parsed = len(unique)
+    return result
 
 
 def package_keys(index: ProgramIndex, extracted: Extracted, tree: Tree) -> dict[str, str]:
@@ -191,7 +216,9 @@ def summarize_stage(
         if hit is not None:
             summaries[pkg] = hit
         else:
-            todo.append((pkg, [(f, extracted.facts[f]) for f in info.files if f in extracted.facts]))
+            todo.append((pkg, info.files))
+    bodies = extracted.bodies([f for _pkg, files in todo for f in files], cache)
+    todo = [(pkg, [(f, bodies[f]) for f in files if f in bodies]) for pkg, files in todo]
     batches: list[list] = []
     current: list = []
     size = 0

@@ -168,28 +168,23 @@ def types_table(index: ProgramIndex) -> pa.Table:
 
 
 def functions_table(index: ProgramIndex) -> pa.Table:
-    rows = []
+    cols: dict[str, list] = {name: [] for name in FUNCTIONS.names}
     entries = [(fi, False) for fi in index.funcs.values()] + [(fi, True) for fi in index.alternates]
     for fi, alternate in sorted(entries, key=lambda e: (e[0].qname, e[1], e[0].file)):
-        recv = None
-        if fi.recv is not None:
-            recv = ("*" if fi.pointer_recv else "") + fi.recv[1]
-        rows.append(
-            {
-                "qualified_name": fi.qname,
-                "package": fi.pkg,
-                "name": fi.name,
-                "receiver": recv,
-                "file": fi.file,
-                "line": fi.line,
-                "end_line": fi.end_line,
-                "signature": "func" + signature_string(fi.params, fi.results, fi.variadic, fi.pkg),
-                "literal": fi.literal,
-                "parent": fi.parent,
-                "alternate": alternate,
-            }
+        cols["qualified_name"].append(fi.qname)
+        cols["package"].append(fi.pkg)
+        cols["name"].append(fi.name)
+        cols["receiver"].append(
+            (("*" if fi.pointer_recv else "") + fi.recv[1]) if fi.recv is not None else None
         )
-    return pa.Table.from_pylist(rows, schema=FUNCTIONS)
+        cols["file"].append(fi.file)
+        cols["line"].append(fi.line)
+        cols["end_line"].append(fi.end_line)
+        cols["signature"].append("func" + signature_string(fi.params, fi.results, fi.variadic, fi.pkg))
+        cols["literal"].append(fi.literal)
+        cols["parent"].append(fi.parent)
+        cols["alternate"].append(alternate)
+    return pa.Table.from_pydict(cols, schema=FUNCTIONS)
 
 
 # ---------------------------------------------------------------- collector and tracker tables
@@ -378,33 +373,23 @@ def _location_name(loc) -> str:
 
 
 def accesses_table(program) -> pa.Table:
-    rows = []
+    cols: dict[str, list] = {name: [] for name in ACCESSES.names}
+
+    def add(function: str, location: str, access: str, file: str, line: int, via: str) -> None:
+        cols["function"].append(function)
+        cols["location"].append(location)
+        cols["access"].append(access)
+        cols["file"].append(file)
+        cols["line"].append(line)
+        cols["via"].append(via)
+
     for qname, fs in sorted(program.functions.items()):
         for a in fs.accesses:
-            if a.loc is None:
-                continue
-            rows.append(
-                {
-                    "function": qname,
-                    "location": _location_name(a.loc),
-                    "access": a.mode,
-                    "file": fs.file,
-                    "line": a.line,
-                    "via": a.via,
-                }
-            )
+            if a.loc is not None:
+                add(qname, _location_name(a.loc), a.mode, fs.file, a.line, a.via)
         for r in fs.reads:
-            rows.append(
-                {
-                    "function": qname,
-                    "location": r.what,
-                    "access": "read",
-                    "file": fs.file,
-                    "line": r.line,
-                    "via": "library read",
-                }
-            )
-    return pa.Table.from_pylist(rows, schema=ACCESSES)
+            add(qname, r.what, "read", fs.file, r.line, "library read")
+    return pa.Table.from_pydict(cols, schema=ACCESSES)
 
 
 def calls_table(program) -> pa.Table:

@@ -111,15 +111,19 @@ def test_body_edit_changes_only_that_files_facts(tree, cache_dir):
         if path != "b/b.go":
             assert after.facts[path] == before.facts[path], path
             assert after.digests[path] == before.digests[path], path
-    assert after.facts["b/b.go"] != before.facts["b/b.go"]
-    assert after.facts["b/b.go"].funcs[0].body == (
+    # declarations are unchanged by a body edit; the complete facts (with bodies) are not
+    assert after.facts["b/b.go"] == before.facts["b/b.go"]
+    assert after.full["b/b.go"] != before.full["b/b.go"]
+    assert set(after.full) == {"b/b.go"}  # the other files' bodies were never loaded
+    assert after.full["b/b.go"].funcs[0].body == (
         ("ret", (("b", "+", ("v", 0), ("b", "*", ("lit", "i", None), ("v", 0))),), 4),
     )
     # a body is not part of what other packages see
     assert after.digests["b/b.go"] == before.digests["b/b.go"]
     # the facts come from the cache by content hash
     sha = {f.path: f.sha for f in discover(str(tree)).files}
-    assert cache.get("extract", extract_fingerprint(), sha["b/b.go"])[0] == after.facts["b/b.go"]
+    assert cache.get("extract", extract_fingerprint(), sha["b/b.go"])[0] == after.full["b/b.go"]
+    assert cache.get("decl", extract_fingerprint(), sha["b/b.go"])[0] == after.facts["b/b.go"]
 
 
 def test_signature_change_resummarizes_the_packages_that_import_it(tree, cache_dir):
@@ -188,13 +192,13 @@ def test_cache_info_and_clear_commands(tree, cache_dir, monkeypatch, tmp_path):
     assert info.exit_code == 0, info.output
     lines = info.stdout.splitlines()
     assert lines[0] == f"directory: {cache_dir}"
-    assert lines[1] == "entries:   11"
+    assert lines[1] == "entries:   16"
     assert lines[2].startswith("size:      ") and lines[2].endswith(" MB")
-    assert lines[3:] == ["  extract: 5", "  run: 1", "  stat-memo: 1", "  summary: 4"]
+    assert lines[3:] == ["  decl: 5", "  extract: 5", "  run: 1", "  stat-memo: 1", "  summary: 4"]
 
     cleared = runner.invoke(main, ["cache", "clear", "--cache", cache_dir])
     assert cleared.exit_code == 0, cleared.output
-    assert cleared.stdout == f"removed 11 entries from {cache_dir}\n"
+    assert cleared.stdout == f"removed 16 entries from {cache_dir}\n"
     info = runner.invoke(main, ["cache", "info", "--cache", cache_dir])
     assert info.stdout.splitlines()[1:2] == ["entries:   0"]
     assert len(info.stdout.splitlines()) == 3
