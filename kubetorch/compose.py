@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from kubetorch.callgraph import Program, Target
 from kubetorch.collect import HandlerRow
 from kubetorch.identity import chain_id
-from kubetorch.index import deref
+from kubetorch.index import deref, field_location
 from kubetorch.summary import FunctionSummary, Site
 
 Entry = tuple  # (mode, root, field)
@@ -142,18 +142,7 @@ class Composer:
         return loc
 
     def _field_loc_uncached(self, t, fname: str):
-        if t is None or t[0] == "M":
-            return None
-        base = deref(t)
-        if base[0] != "n":
-            return None
-        found = self.index.field(base, fname)
-        if found is None:
-            return None
-        owner = found[2] or (base[1], base[2])
-        if self.p.models.is_library(owner[0]):
-            return None
-        return (owner, fname)
+        return field_location(self.index, t, fname, self.p.models.is_library)
 
     def members(self, loc) -> set:
         """Every location of loc's alias class (one object stored in several fields)."""

@@ -479,6 +479,21 @@ class ProgramIndex:
         }
 
 
+def field_location(index: ProgramIndex, t, fname: str, is_library) -> tuple | None:
+    """(declaring struct, field) of field `fname` of a value of type t: an abstract location.
+    None for unknown types and for fields of library types (API objects are data, not state)."""
+    if t is None or t[0] == "M":
+        return None
+    base = deref(t)
+    if base[0] != "n":
+        return None
+    found = index.field(base, fname)
+    if found is None:
+        return None
+    owner = found[2] or (base[1], base[2])
+    return None if is_library(owner[0]) else (owner, fname)
+
+
 def deref(t: tuple) -> tuple:
     while t and t[0] == "p":
         t = t[1]

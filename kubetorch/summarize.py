@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from kubetorch.index import BUILTIN_FUNCS, FileCtx, ProgramIndex, deref, func_qname
+from kubetorch.index import BUILTIN_FUNCS, FileCtx, ProgramIndex, deref, field_location, func_qname
 from kubetorch.ir import FileFacts, Func
 from kubetorch.models import Effect, Models, model, with_attrs
 from kubetorch.summary import (
@@ -885,18 +885,7 @@ class _RootAnalyzer(_Base):
                     return ("V", self.root_qname, root[1])
                 return None
             t = self.root_type(root)
-        if t is None or t[0] == "M":
-            return None
-        base = deref(t)
-        if base[0] != "n":
-            return None
-        found = self.index.field(base, fname)
-        if found is None:
-            return None
-        owner = found[2] or (base[1], base[2])
-        if self.models.is_library(owner[0]):
-            return None  # fields of library types (API objects, informer internals) are data, not state
-        return (owner, fname)
+        return field_location(self.index, t, fname, self.models.is_library)
 
     def is_reference(self, t) -> bool:
         """Does copying a value of type t share an object (pointer, map, slice, chan, func, interface)?"""
@@ -1195,21 +1184,22 @@ class _RootAnalyzer(_Base):
         return self.node_of_var(root[1])
 
     def field_facts(self, loc, value, target) -> None:
-        """What constructors store into fields: func values, concrete types, shared objects."""
+        """x.f = v: what constructors store into fields (see store_facts)."""
         tp = self.path_of(target)
+        self.store_facts(loc, value, tp[0] if tp is not None else None)
+
+    def store_facts(self, loc, value, target_root) -> None:
+        """A value stored in field `loc`: the func values, concrete types and library models it
+        carries, the parameter it forwards, and the object it shares with other fields."""
         for fv in self.func_values(value):
-            self.field_func(loc, fv, tp[0] if tp is not None else None)
+            self.field_func(loc, fv, target_root)
         t = self.type_of(value)
         if t is not None and t[0] == "M" and t[4]:
             self.out.field_models.append((loc, t))
         if t is not None and t[0] != "M":
-            base = deref(t)
-            if (
-                base[0] == "n"
-                and (base[1], base[2]) in self.index.types
-                and not self.index.is_interface(base)
-            ):
-                self.out.field_types.append((loc, (base[1], base[2])))
+            tb = deref(t)
+            if tb[0] == "n" and (tb[1], tb[2]) in self.index.types and not self.index.is_interface(tb):
+                self.out.field_types.append((loc, (tb[1], tb[2])))
         if value[0] == "call":
             tg = self.resolve_target(value[1])
             if tg[0] == "static":
@@ -1217,14 +1207,19 @@ class _RootAnalyzer(_Base):
         vp = self.path_of(value)
         if vp is not None and vp[1] is None and vp[0][0] == "P" and vp[0][1] >= 0:
             self.out.param_stores.append(((self.fs.qname, vp[0][1]), loc))
-        if vp is not None and not self.is_reference(t):
-            vp = None  # a struct copied by value is a new object: no alias
-        if vp is not None:
-            other = self.materialize(vp) if vp[1] is not None else None
+        if vp is None or not self.is_reference(t):
+            return  # a struct copied by value is a new object: no alias
+        if vp[1] is not None:
+            other = self.materialize(vp)
             if other is not None and other != loc:
                 self.out.aliases.append((loc, other))
-            elif vp[1] is None and vp[0][0] in ("L", "P", "C"):
-                self.alias_holders.setdefault(vp[0], set()).add(loc)
+        elif vp[0][0] in ("L", "P", "C"):
+            # one local stored in several fields: they all hold the same object
+            holders = self.alias_holders.setdefault(vp[0], set())
+            for h in holders:
+                if h != loc:
+                    self.out.aliases.append((loc, h))
+            holders.add(loc)
 
     def field_func(self, loc, fv, target_root) -> None:
         if fv[0] == "param":  # stored parameter: resolved from this function's callers
@@ -1403,38 +1398,8 @@ class _RootAnalyzer(_Base):
         if base[0] != "n":
             return
         found = self.index.field(base, fname)
-        if found is None:
-            return
-        loc = (found[2] or (base[1], base[2]), fname)
-        for fv in self.func_values(val):
-            self.field_func(loc, fv, None)
-        t = self.type_of(val)
-        if t is not None and t[0] == "M" and t[4]:
-            self.out.field_models.append((loc, t))
-        if t is not None and t[0] != "M":
-            tb = deref(t)
-            if tb[0] == "n" and (tb[1], tb[2]) in self.index.types and not self.index.is_interface(tb):
-                self.out.field_types.append((loc, (tb[1], tb[2])))
-        if val[0] == "call":
-            tg = self.resolve_target(val[1])
-            if tg[0] == "static":
-                self.out.field_types.append((loc, ("ret", tg[1])))
-        vp = self.path_of(val)
-        if vp is not None and vp[1] is None and vp[0][0] == "P" and vp[0][1] >= 0:
-            self.out.param_stores.append(((self.fs.qname, vp[0][1]), loc))
-        if vp is not None and not self.is_reference(t):
-            vp = None  # a struct copied by value is a new object: no alias
-        if vp is not None:
-            if vp[1] is not None:
-                other = self.materialize(vp)
-                if other is not None and other != loc:
-                    self.out.aliases.append((loc, other))
-            elif vp[0][0] in ("L", "P", "C"):
-                holders = self.alias_holders.setdefault(vp[0], set())
-                for h in holders:
-                    if h != loc:
-                        self.out.aliases.append((loc, h))
-                holders.add(loc)
+        if found is not None:
+            self.store_facts((found[2] or (base[1], base[2]), fname), val, None)
 
     # ------------------------------------------------------------ calls
     def call(self, expr, kind: str) -> set:
