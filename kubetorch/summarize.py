@@ -302,9 +302,17 @@ class _Base:
             if fi is None:
                 return ()
             return tuple(self.modelize(r) for r in fi.results)
-        if kind == "funcvalue":
-            ft = target[1]
-            if ft is not None:
+        if kind in ("funcvalue", "field", "var", "global"):
+            # a func-valued field, variable or value: its declared func type gives the results
+            if kind == "field":
+                ft = target[4]
+            elif kind == "var":
+                ft = self.vtypes[target[1]] if target[1] < len(self.vtypes) else None
+            elif kind == "global":
+                ft = self.global_type(target[1], target[2])
+            else:
+                ft = target[1]
+            if ft is not None and ft[0] != "M":
                 u = self.index.underlying(ft) if ft[0] == "n" else ft
                 if u[0] == "f":
                     return tuple(self.modelize(r) for r in u[2])

@@ -95,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("tree")
     ap.add_argument("--jobs", type=int, default=None)
-    ap.add_argument("extra", nargs="*", help="more `kubetorch analyze` options (e.g. --include-generated)")
-    a = ap.parse_args(argv)
+    a, extra = ap.parse_known_args(argv)  # the rest goes to `kubetorch analyze` (--include-generated, ...)
+    a.extra = extra
     if not os.path.isdir(a.tree):
         print(f"bench: {a.tree}: not a directory", file=sys.stderr)
         return 1
