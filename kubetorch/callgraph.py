@@ -284,6 +284,8 @@ class Program:
                 return candidates
         every = []
         for key in self.index.implementers(("n", iface[0], iface[1], ())):
+            if self.models.is_test_support(key[0]):
+                continue  # fakes in non-test files are never wired into production code
             found = self.index.method(("n", key[0], key[1], ()), method)
             if found is not None and found[0] is not None and found[0] in self.functions:
                 every.append((key, found[0]))

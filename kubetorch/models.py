@@ -152,6 +152,8 @@ class Models:
         self.mutating_methods = frozenset(data.get("heuristics", {}).get("mutating_methods", []))
         self.max_dispatch_fanout = int(data.get("heuristics", {}).get("max_dispatch_fanout", 24))
         self.opaque = tuple(data.get("library", {}).get("opaque", []))
+        self.test_support = [_compile(p, {}) for p in data.get("test_support", {}).get("packages", [])]
+        self._test_cache: dict[str, bool] = {}
         self._opaque_cache: dict[str, bool] = {}
         self._type_cache: dict[tuple[str, str], ModelType | None] = {}
 
@@ -182,6 +184,13 @@ class Models:
             if g is not None:
                 return g
         return None
+
+    def is_test_support(self, pkg: str) -> bool:
+        """A package of fakes and test helpers (see [test_support] in models.toml)."""
+        hit = self._test_cache.get(pkg)
+        if hit is None:
+            hit = self._test_cache[pkg] = any(p.match(pkg) for p in self.test_support)
+        return hit
 
     def resource_of_kind(self, kind: str) -> str:
         return pluralize(kind, self.plurals)
