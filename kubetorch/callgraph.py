@@ -122,7 +122,7 @@ class Program:
                 for stored in stores.get((callee, i), ()):
                     # NewGenericScheduler(c.schedulerCache) storing it in genericScheduler.cache
                     self.locations.union(stored, loc)
-        self._flow_params_into_fields(packages)
+        self._flow_params_into_fields(stores)
         self.live_types = self._live_types()
         # per location class: what any alias holds
         for table in (self.field_funcs, self.field_types):
@@ -140,13 +140,10 @@ class Program:
         self.callers: dict[str, list[tuple[str, int]]] = defaultdict(list)
         self._resolve_all()
 
-    def _flow_params_into_fields(self, packages: list[PackageSummary]) -> None:
-        """NewBaseController(..., podControl PodControlInterface) stores its parameter in a field:
-        what callers pass for it is what the field holds."""
-        stores: dict[tuple, set] = defaultdict(set)
-        for ps in packages:
-            for key, loc in ps.param_stores:
-                stores[key].add(loc)
+    def _flow_params_into_fields(self, stores: dict[tuple, set]) -> None:
+        """NewBaseController(..., podControl PodControlInterface) stores its parameter in a field
+        (stores: (function, parameter index) -> fields): what callers pass for it is what the
+        field holds."""
         if not stores:
             return
         for fs in self.functions.values():

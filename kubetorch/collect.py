@@ -164,11 +164,9 @@ def _expand(program: Program, models: Models, hv: HandlerValue, where: str, filt
                     note = f"update entering/leaving the filter runs the {event} handler"
                     yield ("update", handler, literal, f, note, runs)
     elif hv.form == "type":
-        key = hv.type
-        for method, event in models.handler_methods.items():
-            found = program.index.method(("n", key[0], key[1], ()), method)
-            if found is not None and found[0] is not None and found[0] in program.functions:
-                yield (event, found[0], None, filt, None, found[0])
+        for event, qname in _handler_methods(program, models, hv.type):
+            if qname in program.functions:
+                yield (event, qname, None, filt, None, qname)
     elif hv.form == "call":
         for callee_fv in hv.callee:
             for target in program.resolve_value(callee_fv, where):
@@ -194,13 +192,18 @@ def _adapter_methods(program: Program, models: Models, hv: HandlerValue) -> set[
     while stack:
         h = stack.pop()
         if h.form == "type" and h.type is not None:
-            for method in models.handler_methods:
-                found = program.index.method(("n", h.type[0], h.type[1], ()), method)
-                if found is not None and found[0] is not None:
-                    out.add(found[0])
+            out.update(qname for _event, qname in _handler_methods(program, models, h.type))
         if h.inner is not None:
             stack.append(h.inner)
     return out
+
+
+def _handler_methods(program: Program, models: Models, key: tuple):
+    """(event, method qname) for each OnAdd/OnUpdate/OnDelete-style method the type has."""
+    for method, event in models.handler_methods.items():
+        found = program.index.method(("n", key[0], key[1], ()), method)
+        if found is not None and found[0] is not None:
+            yield event, found[0]
 
 
 def _handler_name(program: Program, qname: str) -> tuple[str, str | None]:

@@ -137,12 +137,9 @@ class Composer:
         hit = self._field_memo.get(key, self)
         if hit is not self:
             return hit
-        loc = self._field_loc_uncached(t, fname)
+        loc = field_location(self.index, t, fname, self.p.models.is_library)
         self._field_memo[key] = loc
         return loc
-
-    def _field_loc_uncached(self, t, fname: str):
-        return field_location(self.index, t, fname, self.p.models.is_library)
 
     def members(self, loc) -> set:
         """Every location of loc's alias class (one object stored in several fields)."""
@@ -651,74 +648,61 @@ class Composer:
                     steps.append(Step(q, fs.file, line, "read state"))
         return steps, origin
 
-    def is_handoff(self, handler: str, entry: Entry) -> bool:
-        """Does the handler's write end in a queue or channel (a hand-over of work to a reader)?"""
+    def write_trail(self, handler: str, entry: Entry):
+        """(function, how) from a handler down to the statement that makes one of its writes:
+        each step a call site (how[0] >= 0) into the next function, the last the access itself
+        (how[0] == -1). Each step follows the callee entry with the shortest witness."""
         q, e = handler, entry
-        for _ in range(30):
+        seen = set()
+        while (q, e) not in seen:
+            seen.add((q, e))
             how = self.trans.get(q, {}).get(e)
             if how is None:
-                return False
+                return
+            yield q, how
+            if how[0] == -1:
+                return
+            nxt = self._callee_entry(q, e, how)
+            if nxt is None:
+                return
+            q, e = how[1], nxt
+
+    def _callee_entry(self, q: str, e: Entry, how: tuple) -> Entry | None:
+        """The entry of the callee at site how[0] that, seen from q, is q's entry e."""
+        k, callee = how[0], how[1]
+        fs = self.p.functions[q]
+        callee_fs = self.p.functions.get(callee)
+        target = next((t for t in self.p.callees[q][k] if t.qname == callee), None)
+        if callee_fs is None or target is None:
+            return None
+        nxt, best = None, None
+        for ce, ce_how in self.trans.get(callee, {}).items():
+            if ce[0] != e[0]:
+                continue
+            sub = self.substitute(fs, fs.sites[k], target, callee_fs, ce[1], ce[2])
+            if sub is not None and (sub[0], sub[1]) == (e[1], e[2]) and (best is None or ce_how[3] < best):
+                nxt, best = ce, ce_how[3]
+        return nxt
+
+    def is_handoff(self, handler: str, entry: Entry) -> bool:
+        """Does the handler's write end in a queue or channel (a hand-over of work to a reader)?"""
+        for q, how in self.write_trail(handler, entry):
             if how[0] == -1:
                 via = self.p.functions[q].accesses[how[1]].via
                 return via.startswith("queue.") or via == "chan send"
-            fs = self.p.functions[q]
-            site = fs.sites[how[0]]
-            callee = self.p.functions.get(how[1])
-            target = next((t for t in self.p.callees[q][how[0]] if t.qname == how[1]), None)
-            if callee is None or target is None:
-                return False
-            nxt = None
-            for ce, ce_how in self.trans.get(how[1], {}).items():
-                if ce[0] == e[0]:
-                    sub = self.substitute(fs, site, target, callee, ce[1], ce[2])
-                    if (
-                        sub is not None
-                        and (sub[0], sub[1]) == (e[1], e[2])
-                        and (nxt is None or ce_how[3] < nxt[1])
-                    ):
-                        nxt = (ce, ce_how[3])
-            if nxt is None:
-                return False
-            q, e = how[1], nxt[0]
         return False
 
     # ------------------------------------------------------------ 5. chains
     def write_path(self, handler: str, entry: Entry) -> list[Step]:
         """How a handler reaches a write: its call chain down to the assignment or queue call."""
         steps = []
-        q, e = handler, entry
-        seen = set()
-        while q is not None and (q, e) not in seen:
-            seen.add((q, e))
+        for q, how in self.write_trail(handler, entry):
             fs = self.p.functions[q]
-            how = self.trans.get(q, {}).get(e)
-            if how is None:
-                break
-            k, callee, _from_site, _depth = how
-            if k == -1:
+            if how[0] == -1:
                 a = fs.accesses[how[1]]
                 steps.append(Step(q, fs.file, a.line, f"write {a.via}"))
-                break
-            site = fs.sites[k]
-            steps.append(Step(q, fs.file, site.line, "call"))
-            # find the callee entry that produced e
-            callee_fs = self.p.functions[callee]
-            target = next((t for t in self.p.callees[q][k] if t.qname == callee), None)
-            nxt = None
-            best = None
-            for ce, ce_how in self.trans.get(callee, {}).items():
-                if ce[0] != e[0] or target is None:
-                    continue
-                sub = self.substitute(fs, site, target, callee_fs, ce[1], ce[2])
-                if (
-                    sub is not None
-                    and (sub[0], sub[1]) == (e[1], e[2])
-                    and (best is None or ce_how[3] < best)
-                ):
-                    nxt, best = ce, ce_how[3]
-            if nxt is None:
-                break
-            q, e = callee, nxt
+            else:
+                steps.append(Step(q, fs.file, fs.sites[how[0]].line, "call"))
         return steps
 
 

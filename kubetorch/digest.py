@@ -29,7 +29,7 @@ def api_digest(facts: FileFacts) -> str:
     for t in facts.types:
         h.update(repr((t.name, t.type, t.type_params, t.alias)).encode())
     for fn in facts.funcs:
-        if fn.parent is None and not fn.outer.startswith("glob."):
+        if not fn.is_literal:
             h.update(
                 repr(
                     (

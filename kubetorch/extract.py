@@ -423,7 +423,9 @@ class _Extractor:
         self.signature(func, node)
         body = node.child_by_field_name("body")
         if body is not None:
-            self.s_body(body)
+            # no scope of its own: the body is the parameters' scope (Go spec), so `x, err := f()`
+            # at its top level reuses a named result err
+            self.s_list(body)
             func.body = tuple(frame.stmts)
         self.frames = []
 
@@ -522,16 +524,9 @@ class _Extractor:
         for child in node.named_children:
             self.stmt(child)
 
-    def s_body(self, node) -> None:
-        """A function body: its block is the scope of the parameters and results (Go spec), so
-        `x, err := f()` at the top level reuses a named result err."""
-        for child in node.named_children:
-            self.stmt(child)
-
     def s_block(self, node) -> None:
         self.push()
-        for child in node.named_children:
-            self.stmt(child)
+        self.s_list(node)
         self.pop()
 
     def s_expression(self, node) -> None:
@@ -885,8 +880,7 @@ class _Extractor:
             parent_frame.children += 1
             pf = parent_frame.func
             top = self.frames[0].func
-            pf_is_literal = pf.parent is not None or pf.outer.startswith("glob.")
-            name = f"{pf.name}.{parent_frame.children}" if pf_is_literal else f"func{parent_frame.children}"
+            name = f"{pf.name}.{parent_frame.children}" if pf.is_literal else f"func{parent_frame.children}"
             outer = "glob." if top.outer.startswith("glob.") else top.outer + "."
         func = Func(name=name, line=_line(node), end_line=node.end_point[0] + 1, outer=outer + name)
         index = len(self.funcs)
@@ -911,7 +905,7 @@ class _Extractor:
         self.signature(func, node)
         body = node.child_by_field_name("body")
         if body is not None:
-            self.s_body(body)
+            self.s_list(body)  # the body shares the parameters' scope (Go spec)
         self.pop()
         self.frames.pop()
         func.body = tuple(frame.stmts)

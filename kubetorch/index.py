@@ -623,10 +623,9 @@ def build_index(files: list[IndexedFile]) -> ProgramIndex:
     # every file is indexed, linux builds first: where two files declare the same name for
     # different platforms (foo_linux.go, foo_windows.go) the linux declaration is the one analysed
     # and the other is kept as an alternate (it still appears in the functions table)
-    kept = sorted(files, key=lambda f: (not builds_on_linux(f.path, f.facts), f.path))
+    idx.primary_files = {f.path for f in files if builds_on_linux(f.path, f.facts)}
+    kept = sorted(files, key=lambda f: (f.path not in idx.primary_files, f.path))
     for f in kept:
-        if builds_on_linux(f.path, f.facts):
-            idx.primary_files.add(f.path)
         counts = names_by_path.setdefault(f.import_path, {})
         counts[f.facts.package] = counts.get(f.facts.package, 0) + 1
     for path, counts in names_by_path.items():
@@ -727,7 +726,7 @@ def _index_funcs(idx: ProgramIndex, f: IndexedFile, ctx: FileCtx) -> None:
             results=tuple(idx.resolve_type(t, ctx, tparams) for _uid, t in fn.results),
             variadic=fn.variadic,
             type_params=tparams,
-            literal=fn.parent is not None or fn.outer.startswith("glob."),
+            literal=fn.is_literal,
             parent=parent,
         )
         if duplicate:

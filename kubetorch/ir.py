@@ -92,6 +92,11 @@ class Func:
     vars: list[Var] | None = None  # only on root functions
     outer: str = ""  # for literals: the qualified-name stem of the enclosing top-level decl
 
+    @property
+    def is_literal(self) -> bool:
+        """A func literal: inside another function, or in a package-level initializer (glob.)."""
+        return self.parent is not None or self.outer.startswith("glob.")
+
 
 @dataclass(slots=True)
 class TypeDecl:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -163,8 +163,7 @@ class Models:
         hit = self._opaque_cache.get(pkg)
         if hit is None:
             hit = self._opaque_cache[pkg] = any(
-                pkg == p.rstrip("/") or pkg.startswith(p if p.endswith("/") else p + "/") or pkg == p
-                for p in self.opaque
+                pkg == p.rstrip("/") or pkg.startswith(p.rstrip("/") + "/") for p in self.opaque
             )
         return hit
 
@@ -240,9 +239,7 @@ class Models:
                 caps = {k: v for k, v in mm.groupdict().items() if v}
                 if not caps:
                     return e
-                out = Effect(**{f: getattr(e, f) for f in e.__dataclass_fields__ if f != "captures"})
-                out.captures = caps
-                return out
+                return replace(e, captures=caps)
         return None
 
     def result_of_call(self, m: ModelType, eff: Effect, method: str) -> ModelType | None:
@@ -282,7 +279,7 @@ class Models:
         for pat, e in self.funcs_patterns:
             m = pat.match(qualified)
             if m:
-                found = Effect(**{f: getattr(e, f) for f in e.__dataclass_fields__ if f != "captures"})
+                found = replace(e, captures={})
                 caps = {k: v for k, v in m.groupdict().items() if v}
                 if "Kind" in caps:
                     found.resource = self.resource_of_kind(caps["Kind"])

@@ -82,6 +82,9 @@ class _Base:
         self.var_funcs: dict[int, set] = defaultdict(set)
         self.var_comp: dict[int, tuple] = {}
         self.var_model: dict[int, tuple] = {}
+        self.var_init: dict[int, tuple] = {}  # first value assigned to each local
+        self.param_of: dict[int, dict[int, int]] = {}  # unit -> uid -> param index
+        self.unit = -1  # the function being analysed (none for package-level initializers)
 
     # ------------------------------------------------------------ types
     def rtype(self, t):
@@ -97,6 +100,29 @@ class _Base:
             if m is not None:
                 return m
         return t
+
+    def concrete_type(self, t) -> tuple | None:
+        """(pkg, name) of an in-tree named type, not an interface, under any pointers: a type
+        whose methods a call can be narrowed to."""
+        if t is None or t[0] == "M":
+            return None
+        base = deref(t)
+        if base[0] == "n" and (base[1], base[2]) in self.index.types and not self.index.is_interface(base):
+            return (base[1], base[2])
+        return None
+
+    def is_builtin(self, F) -> bool:
+        """A call of a Go builtin (make, append, len, ...) that no package-level name shadows."""
+        return (
+            F[0] == "id"
+            and F[1] in BUILTIN_FUNCS
+            and (self.pkg, F[1]) not in self.index.values
+            and f"{self.pkg}.{F[1]}" not in self.index.funcs
+        )
+
+    def type_argument(self, expr):
+        """The type make's or new's first argument names."""
+        return self.named_type_of_expr(expr) or (self.rtype(expr[1]) if expr[0] == "T" else None)
 
     def is_import(self, name: str) -> bool:
         return (
@@ -176,8 +202,6 @@ class _Base:
             if base is None:
                 return None
             if base[0] == "M":
-                if base[1] == "gvr":
-                    return None
                 return None
             found = self.index.field(base, expr[2])
             if found is not None:
@@ -254,22 +278,13 @@ class _Base:
     def call_results(self, expr, depth: int = 0) -> tuple:
         """Types of the results of a call expression."""
         _c, F, args, _line, _spread = expr
-        if (
-            F[0] == "id"
-            and F[1] in BUILTIN_FUNCS
-            and (self.pkg, F[1]) not in self.index.values
-            and f"{self.pkg}.{F[1]}" not in self.index.funcs
-        ):
+        if self.is_builtin(F):
             name = F[1]
-            if name in ("make",) and args:
-                t = self.named_type_of_expr(args[0]) or (
-                    self.rtype(args[0][1]) if args[0][0] == "T" else None
-                )
+            if name == "make" and args:
+                t = self.type_argument(args[0])
                 return (t,) if t is not None else ()
             if name == "new" and args:
-                t = self.named_type_of_expr(args[0]) or (
-                    self.rtype(args[0][1]) if args[0][0] == "T" else None
-                )
+                t = self.type_argument(args[0])
                 return (("p", t),) if t is not None else ()
             if name == "append" and args:
                 return (self.type_of(args[0], depth + 1),)
@@ -510,7 +525,7 @@ class _Base:
             m = self.var_model.get(expr[1])
             if m is not None and m[1] in ("gvr", "informer", "dynresource") and m[4] and m[4] != "*":
                 return m[2], m[3], m[4]
-            init = self.var_init.get(expr[1]) if hasattr(self, "var_init") else None
+            init = self.var_init.get(expr[1])
             return self.gvr_of(init) if init is not None and init is not expr else None
         if kind in ("id", "."):
             key = (self.pkg, expr[1]) if kind == "id" else self.qualified(expr)
@@ -591,7 +606,7 @@ class _Base:
             return ()
         if kind == "v":
             found = tuple(sorted(self.var_funcs.get(expr[1], ())))
-            params = self.param_of.get(self.unit, {}) if hasattr(self, "param_of") else {}
+            params = self.param_of.get(self.unit, {})
             if params.get(expr[1], -1) >= 0:
                 found += (("param", params[expr[1]]),)
             return found
@@ -674,11 +689,13 @@ class _RootAnalyzer(_Base):
         self.tparams = self.root.type_params
         self.vtypes = [None] * len(self.vars)
         self.var_paths: dict[int, tuple] = {}
-        self.var_init: dict[int, tuple] = {}  # first value assigned to each local
         self.var_concrete: dict[int, set] = defaultdict(set)
         self.var_field_funcs: dict[int, dict[str, set]] = defaultdict(lambda: defaultdict(set))
-        self.param_of: dict[int, dict[int, int]] = {}  # unit -> uid -> param index
         self.shared: set[int] = set()
+        # facts gathered while walking, bound once every unit is summarized
+        self.pending_methods: list[tuple] = []  # (field location, method value, target root)
+        self.pending_args: list[tuple] = []  # (callee, argument index, access path of the argument)
+        self.alias_holders: dict[tuple, set] = {}  # root of a local -> fields it was stored in
         for u in self.units:
             fn = facts.funcs[u]
             params = {uid: i for i, (uid, _t) in enumerate(fn.params)}
@@ -790,16 +807,9 @@ class _RootAnalyzer(_Base):
         p = self.path_of(value)
         if p is not None and p[1] is not None and uid not in self.var_paths:
             self.var_paths[uid] = p
-        t = self.type_of(value)
-        if t is not None and t[0] != "M":
-            base = deref(t)
-            if (
-                base[0] == "n"
-                and base[1]
-                and not self.index.is_interface(base)
-                and (base[1], base[2]) in self.index.types
-            ):
-                self.var_concrete[uid].add((base[1], base[2]))
+        key = self.concrete_type(self.type_of(value))
+        if key is not None:
+            self.var_concrete[uid].add(key)
         return changed
 
     def learn_field(self, uid: int, fname: str, value) -> None:
@@ -822,7 +832,7 @@ class _RootAnalyzer(_Base):
         if kind == "v":
             uid = expr[1]
             alias = self.var_paths.get(uid)
-            if alias is not None and self.unit_owns_alias(uid):
+            if alias is not None:
                 return alias
             return (self.root_of_var(uid), None)
         if kind == "id":
@@ -856,9 +866,6 @@ class _RootAnalyzer(_Base):
             # outer one (index.field follows embedding), so the path stays the outer object's
             return self.path_of(expr[1])
         return None
-
-    def unit_owns_alias(self, uid: int) -> bool:
-        return True
 
     def root_type(self, root: tuple):
         kind = root[0]
@@ -910,7 +917,7 @@ class _RootAnalyzer(_Base):
         fn = self.facts.funcs[u]
         qname = func_qname(self.pkg, fn)
         fs = FunctionSummary(qname=qname, file=self.path, line=fn.line)
-        fs.is_literal = fn.parent is not None or fn.outer.startswith("glob.")
+        fs.is_literal = fn.is_literal
         if fn.parent is not None:
             fs.parent = func_qname(self.pkg, self.facts.funcs[fn.parent])
         fs.recv_type = self.rtype(fn.recv_type) if fn.recv_type is not None else None
@@ -1110,23 +1117,18 @@ class _RootAnalyzer(_Base):
             out.append(("handler", hv))
         if out:
             self.fs.returns = self.fs.returns + tuple(out)
-        if t is not None and t[0] != "M":
-            tb = deref(t)
-            if tb[0] == "n" and (tb[1], tb[2]) in self.index.types and not self.index.is_interface(tb):
-                self.out.returns_types.append((self.fs.qname, (tb[1], tb[2])))
+        key = self.concrete_type(t)
+        if key is not None:
+            self.out.returns_types.append((self.fs.qname, key))
 
     def forwarded_param(self, lit_qname: str) -> int:
         """For a returned literal: which parameter of this unit it calls (a handler factory), else -1."""
         params = self.param_of[self.unit]
-        for i, f in enumerate(self.facts.funcs):
-            if func_qname(self.pkg, f) != lit_qname:
-                continue
-            for stmt in _walk_calls(f.body or ()):
-                F = stmt[1]
-                if F[0] == "v" and F[1] in params and params[F[1]] >= 0:
-                    return params[F[1]]
-            del i
-            break
+        lit = next((f for f in self.facts.funcs if func_qname(self.pkg, f) == lit_qname), None)
+        for call in _walk_calls(lit.body or () if lit is not None else ()):
+            F = call[1]
+            if F[0] == "v" and F[1] in params and params[F[1]] >= 0:
+                return params[F[1]]
         return -1
 
     def assign(self, stmt) -> None:
@@ -1204,10 +1206,9 @@ class _RootAnalyzer(_Base):
         t = self.type_of(value)
         if t is not None and t[0] == "M" and t[4]:
             self.out.field_models.append((loc, t))
-        if t is not None and t[0] != "M":
-            tb = deref(t)
-            if tb[0] == "n" and (tb[1], tb[2]) in self.index.types and not self.index.is_interface(tb):
-                self.out.field_types.append((loc, (tb[1], tb[2])))
+        key = self.concrete_type(t)
+        if key is not None:
+            self.out.field_types.append((loc, key))
         if value[0] == "call":
             tg = self.resolve_target(value[1])
             if tg[0] == "static":
@@ -1261,7 +1262,7 @@ class _RootAnalyzer(_Base):
     def bind_param_aliases(self) -> None:
         """F(podQueue) where podQueue is also stored in sched.SchedulingQueue: F's parameter is that
         object (a closure F returns that captures it reads the same queue)."""
-        for callee, i, path in getattr(self, "_pending_args", ()):
+        for callee, i, path in self.pending_args:
             locs = set()
             if path[1] is not None:
                 loc = self.materialize(path)
@@ -1272,29 +1273,13 @@ class _RootAnalyzer(_Base):
             for loc in sorted(locs, key=repr):
                 self.out.param_aliases.append(((callee, i), loc))
 
-    @property
-    def pending_methods(self) -> list:
-        pending = getattr(self, "_pending_methods", None)
-        if pending is None:
-            pending = self._pending_methods = []
-        return pending
-
-    @property
-    def alias_holders(self) -> dict:
-        holders = getattr(self, "_alias_holders", None)
-        if holders is None:
-            holders = self._alias_holders = {}
-        return holders
-
     # ------------------------------------------------------------ expressions
     def atoms(self, expr, read_as: str = "") -> set:
         """Evaluate an expression: register its calls and reads; return the nodes its value comes from."""
         kind = expr[0]
         if kind == "v":
             return {self.node_of_var(expr[1])}
-        if kind == "lit" or kind == "T" or kind == "fl":
-            if kind == "fl":
-                self.literal_facts(expr)
+        if kind in ("lit", "T", "fl"):
             return set()
         if kind == "id":
             path = self.path_of(expr)
@@ -1390,9 +1375,6 @@ class _RootAnalyzer(_Base):
 
     current_line = 0
 
-    def literal_facts(self, expr) -> None:
-        pass
-
     def struct_field_names(self, ctype) -> tuple[str, ...]:
         base = deref(ctype)
         if base[0] != "n" or (base[1], base[2]) not in self.index.types:
@@ -1413,12 +1395,7 @@ class _RootAnalyzer(_Base):
     def call(self, expr, kind: str) -> set:
         _c, F, args, line, _spread = expr
         self.current_line = line
-        if (
-            F[0] == "id"
-            and F[1] in BUILTIN_FUNCS
-            and (self.pkg, F[1]) not in self.index.values
-            and f"{self.pkg}.{F[1]}" not in self.index.funcs
-        ):
+        if self.is_builtin(F):
             return self.builtin(F[1], args, line)
         if self.named_type_of_expr(F) is not None:
             out = set()
@@ -1502,10 +1479,9 @@ class _RootAnalyzer(_Base):
         recv_path = self.path_of(recv_expr) if recv_expr is not None else None
         s = self.new_site(line, kind, callee, targets, recv_path, arg_paths, arg_funcs, len(args))
         if tkind == "static":
-            pending = self.__dict__.setdefault("_pending_args", [])
             for i, p in enumerate(arg_paths):
                 if p is not None and p[0][0] in ("L", "C", "P"):
-                    pending.append((target[1], i, p))
+                    self.pending_args.append((target[1], i, p))
         if tkind in ("static", "var", "lit", "field", "global"):
             self.fs.sites[s].arg_types = tuple(self.concrete_types(a) for a in args)
             self.fs.sites[s].arg_models = tuple(self.arg_model(a) for a in args)
@@ -1535,15 +1511,9 @@ class _RootAnalyzer(_Base):
         """Concrete struct types an expression may hold (for narrowing interface calls)."""
         if expr[0] == "v" and self.var_concrete.get(expr[1]):
             return tuple(sorted(self.var_concrete[expr[1]]))
-        t = self.type_of(expr)
-        if t is not None and t[0] != "M":
-            base = deref(t)
-            if (
-                base[0] == "n"
-                and (base[1], base[2]) in self.index.types
-                and not self.index.is_interface(base)
-            ):
-                return ((base[1], base[2]),)
+        key = self.concrete_type(self.type_of(expr))
+        if key is not None:
+            return (key,)
         if expr[0] == "call":
             tg = self.resolve_target(expr[1])
             if tg[0] == "static":
@@ -1583,9 +1553,7 @@ class _RootAnalyzer(_Base):
 
     def builtin(self, name: str, args, line: int) -> set:
         if name == "new" and args:
-            self.instantiated(
-                self.named_type_of_expr(args[0]) or (self.rtype(args[0][1]) if args[0][0] == "T" else None)
-            )
+            self.instantiated(self.type_argument(args[0]))
         arg_atoms = [self.atoms(a) for a in args if a[0] != "T"]
         out = set().union(*arg_atoms) if arg_atoms else set()
         if name == "delete" and args:
@@ -1749,17 +1717,9 @@ class _RootAnalyzer(_Base):
             if t[0] == "n":
                 return (t[1], t[2])
         for _uid, rt in f.results:
-            t = self.rtype(rt)
-            if t is None or t[0] == "M":
-                continue
-            b = deref(t)
-            if (
-                b[0] == "n"
-                and b[1] == self.pkg
-                and (b[1], b[2]) in self.index.types
-                and not self.index.is_interface(b)
-            ):
-                return (b[1], b[2])
+            key = self.concrete_type(self.rtype(rt))
+            if key is not None and key[0] == self.pkg:
+                return key
         return None
 
     def handler_value(self, expr, depth: int = 0) -> HandlerValue:
@@ -1815,10 +1775,9 @@ class _RootAnalyzer(_Base):
             fvs = self.var_funcs.get(uid)
             if fvs:
                 return HandlerValue("call", callee=tuple(sorted(fvs)), arg_funcs=())
-            if t is not None and t[0] != "M":
-                b = deref(t)
-                if b[0] == "n" and (b[1], b[2]) in self.index.types and not self.index.is_interface(b):
-                    return HandlerValue("type", type=(b[1], b[2]))
+            key = self.concrete_type(t)
+            if key is not None:
+                return HandlerValue("type", type=key)
             return HandlerValue("unknown")
         if kind == "call":
             target = self.resolve_target(expr[1])
@@ -1826,11 +1785,9 @@ class _RootAnalyzer(_Base):
             if target[0] == "lib" or not callee:
                 return HandlerValue("unknown")
             return HandlerValue("call", callee=callee, arg_funcs=tuple(self.func_values(a) for a in expr[2]))
-        t = self.type_of(expr)
-        if t is not None and t[0] != "M":
-            b = deref(t)
-            if b[0] == "n" and (b[1], b[2]) in self.index.types and not self.index.is_interface(b):
-                return HandlerValue("type", type=(b[1], b[2]))
+        key = self.concrete_type(self.type_of(expr))
+        if key is not None:
+            return HandlerValue("type", type=key)
         return HandlerValue("unknown")
 
 
