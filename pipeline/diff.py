@@ -8,8 +8,6 @@ same reason. The exit status follows diff(1) so scripts and CI can gate on it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from typing import Any
 
 import click
@@ -17,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.cli_errors import fail, friendly_errors
+from pipeline.output import write_file_atomically
 from pipeline.runs import check_run, rows, short_name
 from pipeline.tables import CHAINS, PATH_STEP
 
@@ -128,16 +127,7 @@ def write_parquet(changes: list[dict], out: str) -> None:
     """The changes as one Parquet table, written to a temporary name and renamed."""
     names = DIFF_SCHEMA.names
     table = pa.Table.from_pylist([{k: row.get(k) for k in names} for row in changes], schema=DIFF_SCHEMA)
-    parent = os.path.dirname(os.path.abspath(out))
-    os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(out) + ".tmp-", dir=parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, out)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_file_atomically(out, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def load_chains(spec: str, history: str | None) -> list[dict]:

@@ -17,9 +17,10 @@ import tempfile
 
 import click
 
+from pipeline import output
 from pipeline.cli_errors import friendly_errors
 from pipeline.output import OutputError, read_manifest
-from pipeline.runs import check_run
+from pipeline.runs import check_run, table_paths
 
 PARTITION_KEY = "release"
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}")
@@ -46,19 +47,9 @@ def partition_name(label: str) -> str:
     return f"{PARTITION_KEY}={check_label(label)}"
 
 
-def _backup(history_dir: str, label: str) -> str:
-    return os.path.join(history_dir, f".{partition_name(label)}.previous")
-
-
 def recover(history_dir: str, label: str) -> None:
     """Undo what a killed add_run left: put the old partition back, drop half-copied ones."""
-    final = os.path.join(history_dir, partition_name(label))
-    backup = _backup(history_dir, label)
-    if os.path.isdir(backup):
-        if os.path.exists(final):
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.rename(backup, final)
+    output.recover(os.path.join(history_dir, partition_name(label)))
     prefix = f".{partition_name(label)}.tmp-"
     for entry in os.listdir(history_dir):
         if entry.startswith(prefix):
@@ -79,11 +70,7 @@ def add_run(history_dir: str, run_dir: str, release: str) -> str:
     try:
         staged = os.path.join(tmp, "run")
         shutil.copytree(run_dir, staged, ignore=shutil.ignore_patterns(".*"))
-        backup = _backup(history_dir, release)
-        if os.path.exists(final):
-            os.rename(final, backup)
-        os.rename(staged, final)
-        shutil.rmtree(backup, ignore_errors=True)
+        output.swap_in(staged, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
@@ -96,8 +83,9 @@ def _started(partition: str) -> str:
         return ""
 
 
-def list_releases(history_dir: str) -> list[str]:
-    """Labels in the history, oldest run first (manifest `started`, then label)."""
+def release_runs(history_dir: str) -> list[tuple[str, str]]:
+    """(label, started) of each release in the history, oldest run first (manifest `started`,
+    then label)."""
     if not os.path.isdir(history_dir):
         raise HistoryError(f"{history_dir}: no such history folder")
     found = []
@@ -107,7 +95,12 @@ def list_releases(history_dir: str) -> list[str]:
         if entry.startswith(prefix) and os.path.isfile(os.path.join(path, "manifest.json")):
             label = entry[len(prefix) :]
             found.append((_started(path), label))
-    return [label for _, label in sorted(found)]
+    return [(label, started) for started, label in sorted(found)]
+
+
+def list_releases(history_dir: str) -> list[str]:
+    """Labels in the history, oldest run first."""
+    return [label for label, _started in release_runs(history_dir)]
 
 
 def release_dir(history_dir: str, label: str) -> str:
@@ -125,15 +118,11 @@ def table_files(history_dir: str, name: str) -> list[str]:
     """Parquet files of table `name` across every partition, for DuckDB or pyarrow.dataset."""
     files = []
     for label in list_releases(history_dir):
-        base = os.path.join(history_dir, partition_name(label))
-        single = os.path.join(base, name + ".parquet")
-        folder = os.path.join(base, name)
-        if os.path.isfile(single):
-            files.append(single)
-        elif os.path.isdir(folder):
-            files.extend(
-                os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.endswith(".parquet")
-            )
+        path = table_paths(os.path.join(history_dir, partition_name(label))).get(name)
+        if path is not None and os.path.isdir(path):
+            files.extend(os.path.join(path, f) for f in sorted(os.listdir(path)) if f.endswith(".parquet"))
+        elif path is not None:
+            files.append(path)
     return files
 
 
@@ -159,6 +148,5 @@ def history_add(run_dir: str, history_dir: str, release: str) -> None:
 @friendly_errors
 def history_list(history_dir: str) -> None:
     """The releases in HISTORY, oldest run first, with when each run started."""
-    for label in list_releases(history_dir):
-        started = _started(os.path.join(history_dir, partition_name(label)))
+    for label, started in release_runs(history_dir):
         click.echo(f"{label}\t{started}")

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -33,6 +34,33 @@ def recover(out: str) -> None:
             os.rename(backup, out)
         else:
             shutil.rmtree(backup, ignore_errors=True)
+
+
+def swap_in(ready: str, out: str) -> None:
+    """Rename the complete folder `ready` to `out`, replacing any folder there: the old one is
+    moved aside first and deleted last (recover() puts it back if we die in between)."""
+    backup = _backup_name(out)
+    if os.path.exists(out):
+        os.rename(out, backup)
+    os.rename(ready, out)
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def write_file_atomically(path: str, write: Callable[[str], None]) -> None:
+    """Call write(tmp) for a temporary sibling of `path`, then rename it over `path`: readers see
+    the old file or the new one, never half of one."""
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".tmp-", dir=parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 is for the temporary name, not the result
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def check_writable(out: str) -> None:
@@ -65,11 +93,7 @@ def write_tables(out: str, tables: dict[str, pa.Table], manifest: dict[str, Any]
             json.dump(manifest, f, indent=2, sort_keys=True, default=str)
             f.write("\n")
         os.chmod(tmp, 0o755)
-        backup = _backup_name(out)
-        if os.path.exists(out):
-            os.rename(out, backup)
-        os.rename(tmp, out)
-        shutil.rmtree(backup, ignore_errors=True)
+        swap_in(tmp, out)
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(e, OSError):

@@ -157,9 +157,10 @@ def connect_history(history_dir: str):
     """An in-memory DuckDB with one view per table across all releases, plus `releases`."""
     import duckdb
 
-    from pipeline.history import list_releases, partition_name, release_dir, table_files
+    from pipeline.history import release_dir, release_runs, table_files
 
-    labels = list_releases(history_dir)
+    runs = release_runs(history_dir)
+    labels = [label for label, _started in runs]
     if not labels:
         fail(f"{history_dir}: the history holds no release")
     con = duckdb.connect()
@@ -170,11 +171,8 @@ def connect_history(history_dir: str):
         source = f"read_parquet({listed}, hive_partitioning = true, union_by_name = true)"
         _create_view(con, name, source, history_dir)
     con.execute("CREATE TABLE releases (release VARCHAR, started VARCHAR, seq INTEGER)")
-    for seq, label in enumerate(labels):
-        from pipeline.output import read_manifest
-
-        started = read_manifest(os.path.join(history_dir, partition_name(label))).get("started")
-        con.execute("INSERT INTO releases VALUES (?, ?, ?)", [label, started, seq])
+    for seq, (label, started) in enumerate(runs):
+        con.execute("INSERT INTO releases VALUES (?, ?, ?)", [label, started or None, seq])
     return con
 
 

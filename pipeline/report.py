@@ -11,8 +11,6 @@ from __future__ import annotations
 import html
 import itertools
 import json
-import os
-import tempfile
 from importlib import resources
 from typing import Any
 
@@ -20,7 +18,7 @@ import click
 
 from kubetorch.cascades import cascade_rows
 from pipeline.cli_errors import friendly_errors
-from pipeline.output import read_manifest
+from pipeline.output import read_manifest, write_file_atomically
 from pipeline.runs import check_run, location, optional_rows, rows, short_name
 
 ASSETS = ("dagre.min.js", "report.js", "report.css")
@@ -225,18 +223,12 @@ def write_report(out: str, html_file: str) -> dict[str, Any]:
         cascades = cascade_rows(chains, handlers)
     data = report_data(chains, handlers, cascades, read_manifest(out))
     page = render_html(data)
-    parent = os.path.dirname(os.path.abspath(html_file))
-    os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(html_file) + ".tmp-", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
             f.write(page)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, html_file)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    write_file_atomically(html_file, write)
     return data
 
 

@@ -166,11 +166,10 @@ def extract_stage(tree: Tree, cache: ResultCache | None, executor: Executor) -> 
     return result
 
 
-def package_keys(index: ProgramIndex, extracted: Extracted, tree: Tree) -> dict[str, str]:
+def package_keys(index: ProgramIndex, extracted: Extracted) -> dict[str, str]:
     """Cache key of each package's summaries: its files' contents and the declarations of every
     package it can see (its transitive imports), so an edit inside a function body re-summarizes
     one package and a changed signature re-summarizes exactly its dependents."""
-    sha_of = {f.path: f.sha for f in tree.files}
     api: dict[str, str] = {}
     for pkg, info in index.packages.items():
         api[pkg] = file_sha("".join(sorted(extracted.digests.get(f, "") for f in info.files)).encode())
@@ -180,10 +179,9 @@ def package_keys(index: ProgramIndex, extracted: Extracted, tree: Tree) -> dict[
         if pkg in closure:
             return closure[pkg]
         # iterative DFS: Go forbids import cycles, but a tree may still contain one
-        order, stack, seen = [], [pkg], {pkg}
+        stack, seen = [pkg], {pkg}
         while stack:
             q = stack.pop()
-            order.append(q)
             for d in index.packages[q].imports:
                 if d in index.packages and d not in seen:
                     seen.add(d)
@@ -194,16 +192,16 @@ def package_keys(index: ProgramIndex, extracted: Extracted, tree: Tree) -> dict[
     keys = {}
     fp = summarize_fingerprint()
     for pkg, info in index.packages.items():
-        own = sorted((f, sha_of.get(f, "")) for f in info.files)
+        own = sorted((f, extracted.shas.get(f, "")) for f in info.files)
         seen_api = sorted(api[d] for d in deps(pkg))
         keys[pkg] = file_sha(repr((fp, pkg, own, seen_api)).encode())
     return keys
 
 
 def summarize_stage(
-    index: ProgramIndex, extracted: Extracted, tree: Tree, cache: ResultCache | None, executor: Executor
+    index: ProgramIndex, extracted: Extracted, cache: ResultCache | None, executor: Executor
 ) -> tuple[list[PackageSummary], int]:
-    keys = package_keys(index, extracted, tree)
+    keys = package_keys(index, extracted)
     fp = summarize_fingerprint()
     cached = cache.get_many("summary", fp, set(keys.values())) if cache is not None else {}
     summaries: dict[str, PackageSummary] = {}
@@ -293,8 +291,7 @@ def _analyze(config: RunConfig) -> RunResult:
     if cache is not None:
         hit = cache.get("run", "1", key)
         if hit is not None:
-            result = _from_cached_run(hit, tree, config, started, timer)
-            return result
+            return _from_cached_run(hit, tree, config, started, timer)
     problems: list[Problem] = [Problem(f.path, f.error) for f in tree.problems]
     with Executor(config.jobs, config.scheduler, quiet=config.quiet) as executor:
         extracted = extract_stage(tree, cache, executor)
@@ -312,7 +309,7 @@ def _analyze(config: RunConfig) -> RunResult:
         ]
         index = build_index(indexed)
         timer.lap("index")
-        summaries, summarized = summarize_stage(index, extracted, tree, cache, executor)
+        summaries, summarized = summarize_stage(index, extracted, cache, executor)
         timer.lap("summarize")
         used_cluster = executor.used_cluster
     for ps in summaries:

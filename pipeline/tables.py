@@ -293,55 +293,24 @@ CASCADES = pa.schema(
 
 
 def handlers_table(handlers) -> pa.Table:
-    rows = [
-        {
-            "component": h.component,
-            "informer_resource": h.informer_resource,
-            "informer_version": h.informer_version,
-            "resource_candidates": h.resource_candidates,
-            "event": h.event,
-            "handler": h.handler,
-            "handler_literal": h.handler_literal,
-            "filter": h.filter,
-            "registration": h.registration,
-            "via": h.via,
-            "file": h.file,
-            "line": h.line,
-            "resolution": h.resolution,
-            "note": h.note,
-        }
-        for h in handlers
-    ]
+    """HandlerRows (kubetorch.collect): every column is the row's field of the same name."""
+    rows = [{name: getattr(h, name) for name in HANDLERS.names} for h in handlers]
     return pa.Table.from_pylist(rows, schema=HANDLERS)
 
 
 def chains_table(chains, release: str) -> pa.Table:
-    rows = []
-    for c in chains:
-        rows.append(
-            {
-                "chain_id": c.chain_id,
-                "release": release,
-                "component": c.component,
-                "informer_resource": c.informer_resource,
-                "event": c.event,
-                "handler": c.handler,
-                "shared_state": c.shared_state,
-                "reader": c.reader,
-                "sink_function": c.sink_function,
-                "api_verb": c.api_verb,
-                "api_resource": c.api_resource,
-                "kind": c.kind,
-                "path": [
-                    {"function": s.function, "file": s.file, "line": s.line, "step": s.step} for s in c.path
-                ],
-                "reads": c.reads,
-                "registration_file": c.registration_file,
-                "registration_line": c.registration_line,
-                "sink_file": c.sink_file,
-                "sink_line": c.sink_line,
-            }
-        )
+    """ChainRows (kubetorch.compose) with the run's release; path steps become structs."""
+    plain = [n for n in CHAINS.names if n not in ("release", "path")]
+    rows = [
+        {
+            **{name: getattr(c, name) for name in plain},
+            "release": release,
+            "path": [
+                {"function": s.function, "file": s.file, "line": s.line, "step": s.step} for s in c.path
+            ],
+        }
+        for c in chains
+    ]
     return pa.Table.from_pylist(rows, schema=CHAINS)
 
 
@@ -404,25 +373,15 @@ def calls_table(program) -> pa.Table:
 
 
 def cascades_table(chains, handlers) -> pa.Table:
+    """kubetorch.cascades over the run's ChainRows and HandlerRows, given the fields it reads."""
     from kubetorch.cascades import cascade_rows
 
-    chain_dicts = [
-        {
-            "component": c.component,
-            "sink_function": c.sink_function,
-            "api_verb": c.api_verb,
-            "api_resource": c.api_resource,
-            "kind": c.kind,
-        }
-        for c in chains
-    ]
-    handler_dicts = [
-        {
-            "component": h.component,
-            "informer_resource": h.informer_resource,
-            "event": h.event,
-            "handler": h.handler,
-        }
-        for h in handlers
-    ]
-    return pa.Table.from_pylist(cascade_rows(chain_dicts, handler_dicts), schema=CASCADES)
+    chain_fields = ("component", "sink_function", "api_verb", "api_resource", "kind")
+    handler_fields = ("component", "informer_resource", "resource_candidates", "event", "handler")
+    return pa.Table.from_pylist(
+        cascade_rows(
+            [{k: getattr(c, k) for k in chain_fields} for c in chains],
+            [{k: getattr(h, k) for k in handler_fields} for h in handlers],
+        ),
+        schema=CASCADES,
+    )

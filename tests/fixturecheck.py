@@ -6,6 +6,7 @@ import json
 import os
 from functools import lru_cache
 
+from kubetorch import identity
 from pipeline.run import RunConfig, analyze
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -13,16 +14,7 @@ GO = os.path.join(HERE, "go")
 REPO = os.path.dirname(HERE)
 
 HANDLER_KEY = ("component", "informer_resource", "event", "handler")
-CHAIN_KEY = (
-    "component",
-    "informer_resource",
-    "event",
-    "handler",
-    "sink_function",
-    "api_verb",
-    "api_resource",
-    "kind",
-)
+CHAIN_KEY = (*identity.CHAIN_KEY, "kind")
 
 
 def fixture_dirs(group: str) -> list[str]:

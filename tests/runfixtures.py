@@ -1,4 +1,5 @@
-"""Synthetic run folders for the read-side tests, built with the real schemas of pipeline/tables.py.
+"""Helpers shared by the tests; above all synthetic run folders for the read-side tests, built with
+the real schemas of pipeline/tables.py.
 
 `make_run(out, chains, handlers)` fills every column a test leaves out, derives chain_id, the
 sinks table and the cascades table the way the analyzer does, and writes the folder with
@@ -11,13 +12,28 @@ import datetime as _dt
 from typing import Any
 
 import pyarrow as pa
+from click.testing import CliRunner
 
 from kubetorch.cascades import cascade_rows
 from kubetorch.identity import CHAIN_KEY, chain_id
 from pipeline import tables
+from pipeline.cli import main
 from pipeline.output import write_tables
 
 PKG = "example.com/demo/pkg"
+
+
+def invoke(*args: str):
+    """Run the kubetorch command line in-process."""
+    return CliRunner().invoke(main, list(args))
+
+
+def write_files(root, files: dict[str, str | bytes]) -> None:
+    """Write a small source tree under the pathlib folder `root`: relative path -> content."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
 
 
 def schemas() -> dict[str, pa.Schema]:

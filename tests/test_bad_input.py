@@ -10,10 +10,9 @@ import sys
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
+from runfixtures import invoke, write_files
 
 import pipeline.output as output_mod
-from pipeline.cli import main
 from pipeline.output import OutputError, read_table, recover, write_tables
 
 GOOD = {
@@ -22,21 +21,10 @@ GOOD = {
 }
 
 
-def write(root, files: dict[str, str | bytes]) -> None:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-
-
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
     """No test may touch the user's cache."""
     monkeypatch.setenv("KUBETORCH_CACHE", str(tmp_path / "kcache"))
-
-
-def cli(*args: str):
-    return CliRunner().invoke(main, list(args))
 
 
 def assert_one_line_error(result, message: str) -> None:
@@ -50,66 +38,68 @@ def assert_one_line_error(result, message: str) -> None:
 
 def test_missing_tree(tmp_path):
     missing = str(tmp_path / "missing")
-    result = cli("analyze", missing, "--out", str(tmp_path / "out"), "--no-cache")
+    result = invoke("analyze", missing, "--out", str(tmp_path / "out"), "--no-cache")
     assert_one_line_error(result, f"{missing}: no such file or directory")
     assert result.stdout == ""
 
 
 def test_file_instead_of_tree(tmp_path):
-    write(tmp_path, {"main.go": "package main\n"})
+    write_files(tmp_path, {"main.go": "package main\n"})
     path = str(tmp_path / "main.go")
     assert_one_line_error(
-        cli("analyze", path, "--out", str(tmp_path / "out"), "--no-cache"), f"{path}: not a directory"
+        invoke("analyze", path, "--out", str(tmp_path / "out"), "--no-cache"), f"{path}: not a directory"
     )
 
 
 def test_empty_tree(tmp_path):
     (tmp_path / "empty").mkdir()
-    result = cli("analyze", str(tmp_path / "empty"), "--out", str(tmp_path / "out"), "--no-cache")
+    result = invoke("analyze", str(tmp_path / "empty"), "--out", str(tmp_path / "out"), "--no-cache")
     assert_one_line_error(result, f"{tmp_path / 'empty'}: no Go files to analyse")
     assert not (tmp_path / "out").exists()
 
 
 def test_tree_without_go_files(tmp_path):
-    write(tmp_path / "tree", {"README.md": "# hi\n", "src/main.py": "print(1)\n", "x_test.go": "package x\n"})
-    result = cli("analyze", str(tmp_path / "tree"), "--out", str(tmp_path / "out"), "--no-cache")
+    write_files(
+        tmp_path / "tree", {"README.md": "# hi\n", "src/main.py": "print(1)\n", "x_test.go": "package x\n"}
+    )
+    result = invoke("analyze", str(tmp_path / "tree"), "--out", str(tmp_path / "out"), "--no-cache")
     assert_one_line_error(result, f"{tmp_path / 'tree'}: no Go files to analyse")
 
 
 def test_out_whose_parent_is_a_regular_file(tmp_path):
-    write(tmp_path, GOOD)
+    write_files(tmp_path, GOOD)
     (tmp_path / "blocker").write_text("a file\n")
-    result = cli("analyze", str(tmp_path), "--out", str(tmp_path / "blocker" / "out"), "--no-cache")
+    result = invoke("analyze", str(tmp_path), "--out", str(tmp_path / "blocker" / "out"), "--no-cache")
     assert_one_line_error(result, f"{tmp_path / 'blocker'}: cannot create output parent: File exists")
 
 
 def test_out_that_is_a_regular_file(tmp_path):
-    write(tmp_path / "tree", GOOD)
+    write_files(tmp_path / "tree", GOOD)
     (tmp_path / "out").write_text("not a folder\n")
-    result = cli("analyze", str(tmp_path / "tree"), "--out", str(tmp_path / "out"), "--no-cache")
+    result = invoke("analyze", str(tmp_path / "tree"), "--out", str(tmp_path / "out"), "--no-cache")
     assert_one_line_error(result, f"{tmp_path / 'out'}: exists and is not a directory")
     assert (tmp_path / "out").read_text() == "not a folder\n"
 
 
 def test_out_under_a_read_only_dir(tmp_path):
-    write(tmp_path / "tree", GOOD)
+    write_files(tmp_path / "tree", GOOD)
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o555)
     try:
         if os.access(ro, os.W_OK):
             pytest.skip("this user can write into a read-only directory (root)")
-        result = cli("analyze", str(tmp_path / "tree"), "--out", str(ro / "out"), "--no-cache")
+        result = invoke("analyze", str(tmp_path / "tree"), "--out", str(ro / "out"), "--no-cache")
         assert_one_line_error(result, f"{ro}: not writable")
     finally:
         ro.chmod(0o755)
 
 
 def test_unusable_cache_dir(tmp_path):
-    write(tmp_path / "tree", GOOD)
+    write_files(tmp_path / "tree", GOOD)
     (tmp_path / "cachefile").write_text("x\n")
     cache = str(tmp_path / "cachefile")
-    result = cli("analyze", str(tmp_path / "tree"), "--out", str(tmp_path / "out"), "--cache", cache)
+    result = invoke("analyze", str(tmp_path / "tree"), "--out", str(tmp_path / "out"), "--cache", cache)
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert result.stderr.startswith(f"kubetorch: error: cannot open cache at {cache}: ")
@@ -135,7 +125,7 @@ def test_subprocess_missing_tree_has_no_traceback(tmp_path):
 
 
 def bad_tree(root) -> None:
-    write(
+    write_files(
         root,
         {
             **GOOD,
@@ -194,12 +184,12 @@ def check_bad_file_run(stderr: str, out) -> None:
 def test_bad_files_are_reported_and_the_rest_analysed(tmp_path):
     bad_tree(tmp_path / "tree")
     out = tmp_path / "out"
-    result = cli("analyze", str(tmp_path / "tree"), "--out", str(out), "--jobs", "1")
+    result = invoke("analyze", str(tmp_path / "tree"), "--out", str(out), "--jobs", "1")
     assert result.exit_code == 3, result.output
     check_bad_file_run(result.stderr, out)
     assert result.stdout.startswith("analysed 6 files")
     # the warm run (served from the run cache) reports the same problems and exits 3 too
-    again = cli("analyze", str(tmp_path / "tree"), "--out", str(out), "--jobs", "1", "-q")
+    again = invoke("analyze", str(tmp_path / "tree"), "--out", str(out), "--jobs", "1", "-q")
     assert again.exit_code == 3
     assert again.stdout == ""
     check_bad_file_run(again.stderr, out)
@@ -222,14 +212,14 @@ def test_bad_files_in_a_real_subprocess(tmp_path):
 
 
 def test_unreadable_file(tmp_path):
-    write(tmp_path / "tree", {**GOOD, "p/secret.go": "package p\n\nfunc Secret() {}\n"})
+    write_files(tmp_path / "tree", {**GOOD, "p/secret.go": "package p\n\nfunc Secret() {}\n"})
     secret = tmp_path / "tree/p/secret.go"
     secret.chmod(0o000)
     try:
         if os.access(secret, os.R_OK):
             pytest.skip("this user can still read a chmod 000 file (root)")
         out = tmp_path / "out"
-        result = cli("analyze", str(tmp_path / "tree"), "--out", str(out), "--no-cache", "-q")
+        result = invoke("analyze", str(tmp_path / "tree"), "--out", str(out), "--no-cache", "-q")
         assert result.exit_code == 3, result.output
         assert "Traceback" not in result.output
         assert result.stderr.splitlines() == [
@@ -259,14 +249,14 @@ def leftovers(parent, name: str = "out") -> list[str]:
 @pytest.fixture()
 def previous_run(tmp_path):
     """A tree and a complete earlier output of it."""
-    write(tmp_path / "tree", GOOD)
+    write_files(tmp_path / "tree", GOOD)
     out = tmp_path / "out"
-    result = cli("analyze", str(tmp_path / "tree"), "--out", str(out), "--no-cache", "-q")
+    result = invoke("analyze", str(tmp_path / "tree"), "--out", str(out), "--no-cache", "-q")
     assert result.exit_code == 0, result.output
     before = snapshot(out)
     assert "chains.parquet" in before and "manifest.json" in before
     # the next run would write different tables
-    write(tmp_path / "tree", {"p/more.go": "package p\n\nfunc More() {}\n"})
+    write_files(tmp_path / "tree", {"p/more.go": "package p\n\nfunc More() {}\n"})
     return out, before
 
 
@@ -288,7 +278,7 @@ def test_interrupted_write_leaves_previous_output_untouched(tmp_path, previous_r
     out, before = previous_run
     writer, calls = failing_writer(KeyboardInterrupt())
     monkeypatch.setattr(output_mod.pq, "write_table", writer)
-    result = cli("analyze", str(tmp_path / "tree"), "--out", str(out), "--no-cache", "-q")
+    result = invoke("analyze", str(tmp_path / "tree"), "--out", str(out), "--no-cache", "-q")
     assert len(calls) == 2  # died while writing the second table
     assert result.exit_code == 130
     assert result.stderr == "kubetorch: interrupted; previous output left untouched\n"
@@ -300,7 +290,7 @@ def test_disk_full_during_write_is_a_one_line_error(tmp_path, previous_run, monk
     out, before = previous_run
     writer, _calls = failing_writer(OSError(28, "No space left on device"), after=3)
     monkeypatch.setattr(output_mod.pq, "write_table", writer)
-    result = cli("analyze", str(tmp_path / "tree"), "--out", str(out), "--no-cache", "-q")
+    result = invoke("analyze", str(tmp_path / "tree"), "--out", str(out), "--no-cache", "-q")
     assert_one_line_error(result, f"{out}: cannot write: No space left on device")
     assert snapshot(out) == before
     assert leftovers(tmp_path) == []

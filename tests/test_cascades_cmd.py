@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
-from runfixtures import chain, make_run
+from runfixtures import chain, invoke, make_run
 
 from pipeline.cascades_cmd import walk
-from pipeline.cli import main
 
 DEPLOY = "example.com/demo/deployment.DeploymentController"
 RS = "example.com/demo/replicaset.ReplicaSetController"
@@ -24,10 +22,6 @@ CHAINS = [
 @pytest.fixture
 def run(tmp_path):
     return make_run(str(tmp_path / "run"), CHAINS)
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(main, list(args))
 
 
 def edges(output: str) -> list[tuple[str, str, str]]:

@@ -6,10 +6,8 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
-from runfixtures import chain, make_run
+from runfixtures import chain, invoke, make_run
 
-from pipeline.cli import main
 from pipeline.diff import DIFF_SCHEMA, diff_chains
 from pipeline.history import add_run
 
@@ -39,10 +37,6 @@ def releases(tmp_path):
     new_chains = [KEEP, _moved(MOVED, 7, "pkg/moved.go"), _rerouted(REROUTED), NEW]
     new = make_run(str(tmp_path / "new"), new_chains, release="v1.28")
     return old, new
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(main, list(args))
 
 
 def test_diff_chains_by_id():

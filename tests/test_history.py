@@ -6,7 +6,7 @@ import os
 
 import pyarrow.dataset as ds
 import pytest
-from runfixtures import chain, make_run
+from runfixtures import chain, invoke, make_run
 
 from pipeline.history import HistoryError, add_run, list_releases, release_dir, table_files
 
@@ -92,15 +92,12 @@ def test_unknown_release_and_bad_run(tmp_path, runs):
 
 
 def test_history_cli(tmp_path, runs):
-    from click.testing import CliRunner
-
-    from pipeline.cli import main
 
     history = str(tmp_path / "h")
-    r = CliRunner().invoke(main, ["history", "add", runs[0], "--history", history, "--release", "v1"])
+    r = invoke("history", "add", runs[0], "--history", history, "--release", "v1")
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(main, ["history", "list", history])
+    r = invoke("history", "list", history)
     assert r.exit_code == 0 and r.output.startswith("v1\t")
-    r = CliRunner().invoke(main, ["history", "add", runs[0], "--history", history, "--release", "../x"])
+    r = invoke("history", "add", runs[0], "--history", history, "--release", "../x")
     assert r.exit_code == 1
     assert "not a safe folder name" in r.output and "Traceback" not in r.output

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-from runfixtures import chain, handler, handlers_of, make_run, schemas
+from runfixtures import chain, handler, handlers_of, invoke, make_run, schemas
 
-from pipeline.cli import main
 from pipeline.history import add_run
 from pipeline.query import NAMED, connect_history, connect_run, run_sql
 
@@ -57,10 +55,6 @@ def history(tmp_path):
     add_run(history, old, "v1.27")
     add_run(history, new, "v1.28")
     return history
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(main, list(args))
 
 
 def test_every_table_is_a_view(run):

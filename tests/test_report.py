@@ -14,10 +14,7 @@ import subprocess
 import urllib.parse
 
 import pytest
-from click.testing import CliRunner
-from runfixtures import chain, make_run
-
-from pipeline.cli import main
+from runfixtures import chain, invoke, make_run
 
 SCHED = "example.com/demo/sched.Scheduler"
 KUBELET = "example.com/demo/kubelet.Kubelet"
@@ -100,7 +97,7 @@ def edges(svg_text: str) -> list[tuple[str, str]]:
 def page(tmp_path):
     run = make_run(str(tmp_path / "run"), CHAINS, release="v1.28")
     out = str(tmp_path / "report" / "index.html")
-    r = CliRunner().invoke(main, ["report", run, "--html", out])
+    r = invoke("report", run, "--html", out)
     assert r.exit_code == 0, r.output
     assert r.output.startswith(f"wrote {out}: 3 components, 4 chains")
     return out
@@ -168,7 +165,7 @@ def test_many_components(browser, tmp_path):
         )
     run = make_run(str(tmp_path / "run"), chains)
     out = str(tmp_path / "big.html")
-    assert CliRunner().invoke(main, ["report", run, "--html", out]).exit_code == 0
+    assert invoke("report", run, "--html", out).exit_code == 0
     dom = dump_dom(browser, out, tmp_path, "#all")
     assert dom.count("<option") == 200
     assert len(nodes(svg(dom, "component"))["sink"]) == 2
@@ -178,7 +175,7 @@ def test_many_components(browser, tmp_path):
 
 
 def test_errors(tmp_path):
-    r = CliRunner().invoke(main, ["report", str(tmp_path / "nope"), "--html", str(tmp_path / "x.html")])
+    r = invoke("report", str(tmp_path / "nope"), "--html", str(tmp_path / "x.html"))
     assert r.exit_code == 1 and "no such folder" in r.output and len(r.output.strip().splitlines()) == 1
-    r = CliRunner().invoke(main, ["report", str(tmp_path)])
+    r = invoke("report", str(tmp_path))
     assert r.exit_code == 2 and "--html" in r.output

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
-from runfixtures import chain, handler, handlers_of, make_run
-
-from pipeline.cli import main
+from runfixtures import chain, handler, handlers_of, invoke, make_run
 
 SCHED = "example.com/demo/sched.Scheduler"
 RS = "example.com/demo/rs.ReplicaSetController"
@@ -24,10 +21,6 @@ HANDLERS = [
 @pytest.fixture
 def run(tmp_path):
     return make_run(str(tmp_path / "run"), CHAINS, HANDLERS)
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(main, list(args))
 
 
 def test_handlers(run):
