@@ -318,14 +318,14 @@ class Program:
             out.extend(self._param_targets(callee[1][0], callee[1][1]))
         for fv in site.targets:
             for t in self.resolve_value(fv, fs.qname):
-                out.append(Target(t.qname, "callback" if site.kind == "callback" else t.kind, t.bound))
+                out.append(Target(t.qname, "callback" if site.launch == "callback" else t.kind, t.bound))
         seen = set()
         unique = []
         for t in out:
             key = (t.qname, repr(t.bound))
             if key not in seen:
                 seen.add(key)
-                unique.append(Target(t.qname, site.kind, t.bound) if site.kind in ("go", "defer") else t)
+                unique.append(Target(t.qname, site.launch, t.bound) if site.launch in ("go", "defer") else t)
         return unique
 
     def _resolve_all(self) -> None:

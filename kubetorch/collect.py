@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from kubetorch.callgraph import Program
 from kubetorch.index import deref
-from kubetorch.models import Models
+from kubetorch.models import Models, ModelType, resource_name
 from kubetorch.summary import HandlerValue, Registration
 
 EVENTS = ("add", "update", "delete")
@@ -40,10 +40,6 @@ class HandlerRow:
     runs: str = ""  # the function that actually runs: the forwarding literal itself when there is one
 
 
-def resource_name(group: str, resource: str) -> str:
-    return f"{group}/{resource}" if group else resource
-
-
 def collect(program: Program, models: Models) -> list[HandlerRow]:
     rows: list[HandlerRow] = []
     seen: set[tuple] = set()
@@ -67,12 +63,14 @@ def collect(program: Program, models: Models) -> list[HandlerRow]:
 def _rows_of(program: Program, models: Models, reg: Registration) -> list[HandlerRow]:
     informer = reg.informer
     resolution = reg.resource_note
-    if (informer is None or not informer[4]) and reg.informer_loc is not None:
+    if (informer is None or not informer.resource) and reg.informer_loc is not None:
         # an informer kept in a field: what the constructor stored there says which resource
-        stored = sorted(m for m in program.field_models.get(reg.informer_loc, ()) if m[4] and m[4] != "*")
+        stored = sorted(
+            m for m in program.field_models.get(reg.informer_loc, ()) if m.resource and m.resource != "*"
+        )
         if len(stored) == 1:
             informer, resolution = stored[0], "informer stored in a field"
-    informers = [informer] if informer is not None and informer[4] and informer[4] != "*" else []
+    informers = [informer] if informer is not None and informer.resource and informer.resource != "*" else []
     if not informers and reg.informer_param is not None:
         # an informer passed in: each caller's argument says which resource (one row per resource)
         informers = sorted(_param_models(program, reg.function, reg.informer_param, 0))
@@ -81,7 +79,7 @@ def _rows_of(program: Program, models: Models, reg: Registration) -> list[Handle
         return _rows_for(program, models, reg, "*", "", "known only at run time")
     out = []
     for m in informers:
-        out.extend(_rows_for(program, models, reg, resource_name(m[2], m[4]), m[3], resolution))
+        out.extend(_rows_for(program, models, reg, resource_name(m.group, m.resource), m.version, resolution))
     return out
 
 
@@ -97,7 +95,7 @@ def _param_models(program: Program, function: str, i: int, depth: int) -> set:
         m = site.arg_models[i]
         if m[0] == "param":
             out |= _param_models(program, caller, m[1], depth + 1)
-        elif m[4] and m[4] != "*":
+        elif isinstance(m, ModelType) and m.resource and m.resource != "*":
             out.add(m)
     return out
 

@@ -86,7 +86,7 @@ class Composer:
         self._literals_of_root: dict[str, list] = defaultdict(list)
         for fs in program.functions.values():
             if fs.is_literal:
-                self._literals_of_root[fs.root].append(fs)
+                self._literals_of_root[fs.top].append(fs)
         for q, fs in program.functions.items():
             self._port_of[q] = {p: i for i, p in enumerate(fs.ports)}
             for i, p in enumerate(fs.ports):
@@ -115,7 +115,7 @@ class Composer:
             return loc or root
         if kind == "C" and (fname is None or self._opaque_root(fs, root)):
             # a variable shared with closures, holding an interface: the object itself is the state
-            return ("V", fs.root, root[1])
+            return ("V", fs.top, root[1])
         if fname is None:
             return None
         return self._field_loc(fs.root_types.get(root), fname)
@@ -195,7 +195,7 @@ class Composer:
                 return (proot, fname, True)  # queue.Pop() on a captured interface: reads that object
             return (proot, fname, False)
         if kind == "C":
-            if callee.root == caller.root:
+            if callee.top == caller.top:
                 return (root, fname, False)
             loc = self.materialize(callee, root, fname)
             return (("T", loc), None, False) if loc is not None and loc[0] == "V" else None
@@ -436,7 +436,7 @@ class Composer:
         """The functions each argument of a call passes (for the callee's calls of its parameters):
         one level of call-site sensitivity, so slowStartBatch(fn) calls the fn this caller gave."""
         g = self.p.functions[target]
-        if g.is_literal and g.root == self.p.functions[caller].root and ctx is not None:
+        if g.is_literal and g.top == self.p.functions[caller].top and ctx is not None:
             return ctx  # a literal of the same function sees the same parameters
         if not self._param_sites(target) and not self._has_nested_param_calls(target):
             return None
@@ -457,10 +457,10 @@ class Composer:
             fs = self.p.functions[q]
             hit = any(
                 other.is_literal
-                and other.root == fs.root
+                and other.top == fs.top
                 and other.qname.startswith(q + ".")
                 and self._param_sites(other.qname)
-                for other in self._literals_of_root.get(fs.root, ())
+                for other in self._literals_of_root.get(fs.top, ())
             )
             self._nested_param[q] = hit
         return hit
@@ -578,7 +578,7 @@ class Composer:
                     if g is None:
                         continue
                     gp = self._port_of[t.qname]
-                    if site.kind == "callback" and i == 0:
+                    if site.launch == "callback" and i == 0:
                         targets = [idx for pt, idx in gp.items() if pt[0] == "P" and pt[1] >= 0]
                     elif i == -1 and t.kind == "func-field" and t.bound != "self":
                         targets = []
@@ -707,7 +707,7 @@ class Composer:
 
 
 def _owner_of_literal(program: Program, fs: FunctionSummary):
-    root = program.functions.get(fs.root)
+    root = program.functions.get(fs.top)
     if root is None or root.recv_type is None:
         return None
     base = deref(root.recv_type)

@@ -1,8 +1,9 @@
 """Library models: the data in models.toml, compiled for fast lookups.
 
-A model value is a tuple ('M', kind, group, version, resource, subresource, verb): the kind says
-what the library value is (clientset, typed client, informer, queue, ...), the rest what it is
-about. The analyzer carries these through locals and fields like any other type.
+A model value is a ModelType: the model's name says what the library value is (clientset, typed
+client, informer, queue, ...), the rest what it is about. The analyzer carries these through
+locals and fields like any other type (a canonical type expression is a tuple tagged by its first
+element; a ModelType's tag is 'M').
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, NamedTuple
+
+from kubetorch.summary import Tagged
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,34 +24,55 @@ else:  # pragma: no cover
 
 MODELS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models.toml")
 
-ModelType = tuple  # ('M', kind, group, version, resource, subresource, verb)
-
 _VERSION_RE = r"v\d+(?:alpha\d+|beta\d+)?"
 
 
-def model(
-    kind: str, group: str = "", version: str = "", resource: str = "", subresource: str = "", verb: str = ""
-) -> ModelType:
-    return ("M", kind, group, version, resource, subresource, verb)
+class _ModelType(NamedTuple):
+    tag: Literal["M"]
+    name: str
+    group: str
+    version: str
+    resource: str
+    subresource: str
+    verb: str
 
 
-def with_attrs(m: ModelType, **attrs: str) -> ModelType:
-    parts = list(m)
-    for name, value in attrs.items():
-        if value is None:
-            continue
-        parts[_ATTR[name]] = value
-    return tuple(parts)
+class ModelType(Tagged, _ModelType):
+    """A library value: its model's name (models.toml) and the API resource it is about."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        name: str,
+        group: str = "",
+        version: str = "",
+        resource: str = "",
+        subresource: str = "",
+        verb: str = "",
+    ) -> ModelType:
+        return tuple.__new__(cls, ("M", name, group, version, resource, subresource, verb))
+
+    def with_attrs(self, **attrs: str | None) -> ModelType:
+        """The same model with some attributes set (None: left as it is)."""
+        return self._replace(**{k: v for k, v in attrs.items() if v is not None})
+
+    @property
+    def resource_name(self) -> str:
+        """group/resource, the core group empty, `*` for a resource known only at run time."""
+        return resource_name(self.group, self.resource or "*")
 
 
-_ATTR = {"kind": 1, "group": 2, "version": 3, "resource": 4, "subresource": 5, "verb": 6}
+def resource_name(group: str, resource: str) -> str:
+    """An API resource's name as every table writes it: `group/resource`, the core group empty."""
+    return f"{group}/{resource}" if group else resource
 
 
-def pluralize(kind: str, irregular: dict[str, str]) -> str:
+def pluralize(api_kind: str, irregular: dict[str, str]) -> str:
     """API kind -> resource, with the same rules as the Kubernetes code generators."""
-    if kind in irregular:
-        return irregular[kind]
-    low = kind.lower()
+    if api_kind in irregular:
+        return irregular[api_kind]
+    low = api_kind.lower()
     if low.endswith(("s", "x", "z", "ch", "sh")):
         return low + "es"
     if low.endswith("y") and len(low) > 1 and low[-2] not in "aeiou":
@@ -120,11 +144,11 @@ class Models:
         self.plurals: dict[str, str] = data.get("plurals", {})
         self.types_exact: dict[str, str] = {}
         self.types_patterns: list[tuple[re.Pattern[str], str]] = []
-        for pat, kind in data.get("types", {}).items():
+        for pat, name in data.get("types", {}).items():
             if "{" in pat or "*" in pat:
-                self.types_patterns.append((_compile(pat, self.groups), kind))
+                self.types_patterns.append((_compile(pat, self.groups), name))
             else:
-                self.types_exact[pat] = kind
+                self.types_exact[pat] = name
         self.funcs: dict[str, Effect] = {}
         self.funcs_patterns: list[tuple[re.Pattern[str], Effect]] = []
         for name, eff in data.get("funcs", {}).items():
@@ -135,7 +159,7 @@ class Models:
         self._func_cache: dict[str, Effect | None] = {}
         self.calls_exact: dict[str, dict[str, Effect]] = {}
         self.calls_patterns: dict[str, list[tuple[re.Pattern[str], Effect]]] = {}
-        for kind, methods in data.get("calls", {}).items():
+        for model_name, methods in data.get("calls", {}).items():
             exact: dict[str, Effect] = {}
             pats: list[tuple[re.Pattern[str], Effect]] = []
             for name, eff in methods.items():
@@ -143,8 +167,8 @@ class Models:
                     pats.append((_compile(name, self.groups), Effect.from_toml(eff)))
                 else:
                     exact[name] = Effect.from_toml(eff)
-            self.calls_exact[kind] = exact
-            self.calls_patterns[kind] = pats
+            self.calls_exact[model_name] = exact
+            self.calls_patterns[model_name] = pats
         handlers = data.get("handlers", {})
         self.handler_funcs: dict[str, dict[str, str]] = handlers.get("funcs", {})
         self.handler_filtering: dict[str, dict[str, str]] = handlers.get("filtering", {})
@@ -191,8 +215,8 @@ class Models:
             hit = self._test_cache[pkg] = any(p.match(pkg) for p in self.test_support)
         return hit
 
-    def resource_of_kind(self, kind: str) -> str:
-        return pluralize(kind, self.plurals)
+    def resource_of_kind(self, api_kind: str) -> str:
+        return pluralize(api_kind, self.plurals)
 
     def type_model(self, pkg: str, name: str) -> ModelType | None:
         key = (pkg, name)
@@ -200,9 +224,9 @@ class Models:
             return self._type_cache[key]
         full = f"{pkg}.{name}"
         result: ModelType | None = None
-        kind = self.types_exact.get(full)
-        if kind is not None:
-            result = model(kind)
+        name = self.types_exact.get(full)
+        if name is not None:
+            result = ModelType(name)
         else:
             for pat, k in self.types_patterns:
                 m = pat.match(full)
@@ -212,7 +236,7 @@ class Models:
         self._type_cache[key] = result
         return result
 
-    def _model_from_match(self, kind: str, caps: dict[str, str]) -> ModelType:
+    def _model_from_match(self, model_name: str, caps: dict[str, str]) -> ModelType:
         group = ""
         if caps.get("group"):
             group = self.group_dirs.get(caps["group"], caps["group"])
@@ -222,18 +246,17 @@ class Models:
         resource = ""
         if caps.get("Kind"):
             resource = self.resource_of_kind(caps["Kind"])
-        return model(kind, group, version, resource)
+        return ModelType(model_name, group, version, resource)
 
     def call(self, m: ModelType, method: str) -> Effect | None:
         """The effect of calling `method` on a value of model type m."""
-        kind = m[1]
-        exact = self.calls_exact.get(kind)
+        exact = self.calls_exact.get(m.name)
         if exact is None:
             return None
         eff = exact.get(method)
         if eff is not None:
             return eff
-        for pat, e in self.calls_patterns.get(kind, ()):
+        for pat, e in self.calls_patterns.get(m.name, ()):
             mm = pat.match(method)
             if mm:
                 caps = {k: v for k, v in mm.groupdict().items() if v}
@@ -247,11 +270,7 @@ class Models:
         if eff.gives is None:
             return None
         caps = eff.captures
-        group = m[2]
-        version = m[3]
-        resource = m[4]
-        subresource = m[5]
-        verb = m[6]
+        _tag, _name, group, version, resource, subresource, verb = m
         if "Group" in caps:
             group = self.groups.get(caps["Group"], caps["Group"].lower())
         if "Version" in caps:
@@ -266,7 +285,7 @@ class Models:
             group = eff.group
         if eff.subresource:
             subresource = eff.subresource
-        return ("M", eff.gives, group, version, resource, subresource, verb)
+        return ModelType(eff.gives, group, version, resource, subresource, verb)
 
     def func(self, qualified: str) -> Effect | None:
         """A modelled library function (patterns like New{Kind}Informer capture their resource)."""

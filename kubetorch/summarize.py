@@ -17,7 +17,7 @@ from collections import defaultdict
 
 from kubetorch.index import BUILTIN_FUNCS, FileCtx, ProgramIndex, deref, field_location, func_qname
 from kubetorch.ir import FileFacts, Func
-from kubetorch.models import Effect, Models, model, with_attrs
+from kubetorch.models import Effect, Models, ModelType
 from kubetorch.summary import (
     Access,
     FunctionSummary,
@@ -306,7 +306,7 @@ class _Base:
         if kind == "model_func":
             eff = target[1]
             if eff.gives:
-                return (self.model_result(model(eff.gives), eff, "", args),)
+                return (self.model_result(ModelType(eff.gives), eff, "", args),)
             return ()
         if kind in ("static", "iface_method"):
             qname = target[1]
@@ -340,23 +340,23 @@ class _Base:
         if eff.gvr_arg is not None and eff.gvr_arg < len(args):
             g = self.gvr_of(args[eff.gvr_arg])
             result = (
-                with_attrs(result, group=g[0], version=g[1], resource=g[2])
+                result.with_attrs(group=g[0], version=g[1], resource=g[2])
                 if g
-                else with_attrs(result, resource="*", group="")
+                else result.with_attrs(resource="*", group="")
             )
         if eff.object_arg is not None and eff.object_arg < len(args):
             gr = self.object_resource(args[eff.object_arg])
             if gr is not None:
-                result = with_attrs(result, group=gr[0], resource=gr[1], version=gr[2])
+                result = result.with_attrs(group=gr[0], resource=gr[1], version=gr[2])
         if eff.resource_arg is not None and eff.resource_arg < len(args):
             s = self.const_string(args[eff.resource_arg])
-            result = with_attrs(result, resource=s if s is not None else "*")
+            result = result.with_attrs(resource=s if s is not None else "*")
         if eff.verb_arg is not None and eff.verb_arg < len(args):
             s = self.const_string(args[eff.verb_arg])
-            result = with_attrs(result, verb=REST_VERBS.get((s or "").upper(), "*"))
+            result = result.with_attrs(verb=REST_VERBS.get((s or "").upper(), "*"))
         if eff.subresource_arg is not None and eff.gives and eff.subresource_arg < len(args):
             s = self.const_string(args[eff.subresource_arg])
-            result = with_attrs(result, subresource=s or "*")
+            result = result.with_attrs(subresource=s or "*")
         return result
 
     def resolve_target(self, F, depth: int = 0) -> tuple:
@@ -523,8 +523,13 @@ class _Base:
             return None
         if kind == "v":
             m = self.var_model.get(expr[1])
-            if m is not None and m[1] in ("gvr", "informer", "dynresource") and m[4] and m[4] != "*":
-                return m[2], m[3], m[4]
+            if (
+                m is not None
+                and m.name in ("gvr", "informer", "dynresource")
+                and m.resource
+                and m.resource != "*"
+            ):
+                return m.group, m.version, m.resource
             init = self.var_init.get(expr[1])
             return self.gvr_of(init) if init is not None and init is not expr else None
         if kind in ("id", "."):
@@ -546,8 +551,8 @@ class _Base:
                 if res is not None:
                     return group or "", "", res
             t = self.type_of(expr)
-            if t is not None and t[0] == "M" and t[1] == "gvr" and t[4]:
-                return t[2], t[3], t[4]
+            if isinstance(t, ModelType) and t.name == "gvr" and t.resource:
+                return t.group, t.version, t.resource
         return None
 
     def group_of_groupversion(self, expr) -> str | None:
@@ -733,7 +738,7 @@ class _RootAnalyzer(_Base):
             return False
         if t[0] == "M":
             old = self.var_model.get(uid)
-            if old != t and (old is None or not old[4]):
+            if old != t and (old is None or not old.resource):
                 self.var_model[uid] = t
                 return True
             return False
@@ -938,7 +943,7 @@ class _RootAnalyzer(_Base):
         for uid in fn.captures:
             if uid < len(self.vtypes) and self.vtypes[uid] is not None:
                 fs.root_types[("C", uid)] = self.vtypes[uid]
-        fs.root = self.root_qname
+        fs.top = self.root_qname
         fs.param_uids = tuple(uid for uid, _t in fn.params)
         self.instantiations: set = set()
         if u == self.root_index:
@@ -1204,7 +1209,7 @@ class _RootAnalyzer(_Base):
         for fv in self.func_values(value):
             self.field_func(loc, fv, target_root)
         t = self.type_of(value)
-        if t is not None and t[0] == "M" and t[4]:
+        if isinstance(t, ModelType) and t.resource:
             self.out.field_models.append((loc, t))
         key = self.concrete_type(t)
         if key is not None:
@@ -1524,7 +1529,7 @@ class _RootAnalyzer(_Base):
         """An argument's library model when it names a resource (an informer passed to a helper),
         or ("param", i) when it forwards this function's own parameter."""
         t = self.type_of(expr)
-        if t is not None and t[0] == "M" and t[4]:
+        if isinstance(t, ModelType) and t.resource:
             return t
         p = self.path_of(expr)
         if p is not None and p[1] is None and p[0][0] == "P" and p[0][1] >= 0:
@@ -1570,7 +1575,7 @@ class _RootAnalyzer(_Base):
         arg_atoms = [self.atoms(a) for a in args]
         out = set().union(*arg_atoms) if arg_atoms else set()
         if eff.register is not None or eff.register_field is not None:
-            self.registration(target[2].rsplit(".", 1)[-1], model(eff.gives or "store"), eff, args, line)
+            self.registration(target[2].rsplit(".", 1)[-1], ModelType(eff.gives or "store"), eff, args, line)
         if eff.callback:
             self.callbacks([self.func_values(a) for a in args], arg_atoms, line, skip=eff.register)
         return out
@@ -1587,21 +1592,21 @@ class _RootAnalyzer(_Base):
         if eff.register is not None:
             self.registration(method, recv_model, eff, args, line, recv)
             return set()
-        if eff.sink is not None or (eff.request and recv_model[6] in WRITE_VERBS):
+        if eff.sink is not None or (eff.request and recv_model.verb in WRITE_VERBS):
             self.sink(recv_model, eff, method, args, line, all_args | recv_atoms)
             return all_args | recv_atoms
         if eff.request:
-            self.fs.reads.append(LibRead(line, f"{recv_model[6] or 'get'} {_resource(recv_model)}"))
+            self.fs.reads.append(LibRead(line, f"{recv_model.verb or 'get'} {recv_model.resource_name}"))
             return all_args | recv_atoms
         if eff.read is not None:
             what = "lister" if eff.read == "lister" else eff.read
-            self.fs.reads.append(LibRead(line, f"{what} {_resource(recv_model)}"))
+            self.fs.reads.append(LibRead(line, f"{what} {recv_model.resource_name}"))
             return all_args | recv_atoms
         if eff.effect in ("write", "read") and recv_path is not None:
             root, fname = recv_path
             loc = self.materialize(recv_path)
             k = len(self.fs.accesses)
-            via = f"{recv_model[1]}.{method}"
+            via = f"{recv_model.name}.{method}"
             if eff.effect == "write":
                 if fname is None and root[0] == "L" and loc is None:
                     self.flow(all_args, self.node_of_root(root))
@@ -1618,17 +1623,17 @@ class _RootAnalyzer(_Base):
     def sink(self, m, eff: Effect, method: str, args, line: int, sources: set) -> None:
         kind = eff.kind or "write"
         if eff.request:
-            verb = m[6]
+            verb = m.verb
         else:
             verb = eff.sink or "create"
-        group = eff.group if eff.group is not None else m[2]
-        resource = eff.resource or m[4] or "*"
+        group = eff.group if eff.group is not None else m.group
+        resource = eff.resource or m.resource or "*"
         sub = eff.subresource or ""
         if not eff.request and eff.subresource_arg is not None and eff.subresource_arg < len(args):
             s = self.const_string(args[eff.subresource_arg])
             sub = s if s is not None else ""
         elif eff.request:
-            sub = m[5]
+            sub = m.subresource
         if eff.object_arg is not None and eff.object_arg < len(args):
             gr = self.object_resource(args[eff.object_arg])
             if gr is not None:
@@ -1648,7 +1653,7 @@ class _RootAnalyzer(_Base):
             "eventsrecorder": "events",
             "crclient": "controller-runtime",
             "crstatus": "controller-runtime",
-        }.get(m[1], m[1])
+        }.get(m.name, m.name)
         k = len(self.fs.sinks)
         self.fs.sinks.append(SinkCall(line, verb, api, kind, client))
         self.flow(sources, self.port(("SK", k)))
@@ -1670,7 +1675,7 @@ class _RootAnalyzer(_Base):
             if obj_expr is not None:
                 gr = self.object_resource(obj_expr)
                 if gr is not None:
-                    informer = with_attrs(informer, group=gr[0], resource=gr[1], version=gr[2])
+                    informer = informer.with_attrs(group=gr[0], resource=gr[1], version=gr[2])
         else:
             idx = eff.register
             if idx is None or idx >= len(args):
@@ -1679,11 +1684,11 @@ class _RootAnalyzer(_Base):
             if eff.object_arg is not None and eff.object_arg < len(args):
                 gr = self.object_resource(args[eff.object_arg])
                 if gr is not None:
-                    informer = with_attrs(informer, group=gr[0], resource=gr[1], version=gr[2])
-        note = "typed informer" if informer[4] and informer[4] != "*" else "unresolved"
+                    informer = informer.with_attrs(group=gr[0], resource=gr[1], version=gr[2])
+        note = "typed informer" if informer.resource and informer.resource != "*" else "unresolved"
         informer_loc = None
         informer_param = None
-        if not informer[4] and recv is not None:
+        if not informer.resource and recv is not None:
             rp = self.path_of(recv)
             informer_loc = self.materialize(rp) if rp is not None and rp[1] is not None else None
             if rp is not None and rp[1] is None and rp[0][0] == "P" and rp[0][1] >= 0:
@@ -1697,7 +1702,7 @@ class _RootAnalyzer(_Base):
                 self.path,
                 line,
                 via,
-                informer if informer[4] else None,
+                informer if informer.resource else None,
                 note,
                 hv,
                 (),
@@ -1792,11 +1797,6 @@ class _RootAnalyzer(_Base):
 
 
 _LINE_AT = {"=": 3, "x": 2, "ret": 2, "go": 2, "defer": 2, "send": 3, "range": 4}
-
-
-def _resource(m) -> str:
-    parts = [p for p in (m[2], m[4] or "*") if p]
-    return "/".join(parts)
 
 
 def _walk_calls(body):
