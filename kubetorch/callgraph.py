@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from kubetorch.index import ProgramIndex
 from kubetorch.models import Models, load_models
-from kubetorch.summary import FunctionSummary, PackageSummary, Registration
+from kubetorch.summary import FunctionSummary, PackageSummary, Registration, tuple_text
 
 
 @dataclass(slots=True, frozen=True)
@@ -60,7 +60,7 @@ class UnionFind:
     def union(self, a, b) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
-            if repr(ra) < repr(rb):  # deterministic representative, whatever the location kinds
+            if tuple_text(ra) < tuple_text(rb):  # deterministic representative, whatever the location kinds
                 ra, rb = rb, ra
             self.parent[ra] = rb
 
@@ -193,7 +193,7 @@ class Program:
         out: list[Target] = []
         seen: set[tuple] = set()
         for t in self._resolve_value(fv, caller):
-            k = (t.qname, t.kind, repr(t.bound))
+            k = (t.qname, t.kind, tuple_text(t.bound))
             if k not in seen:
                 seen.add(k)
                 out.append(t)
@@ -215,7 +215,7 @@ class Program:
             return out
         if kind == "field":
             out = []
-            for v in sorted(self.field_funcs.get((fv[1], fv[2]), ()), key=repr):
+            for v in sorted(self.field_funcs.get((fv[1], fv[2]), ()), key=tuple_text):
                 out.extend(self.resolve_value(v, caller))
             return out
         if kind == "ifacemethod":  # a method value of an interface: bound like a method value
@@ -253,7 +253,7 @@ class Program:
             return memo
         self._value_memo[key] = []
         out = []
-        for fv, origin in sorted(self.param_funcs.get((qname, i), ()), key=repr):
+        for fv, origin in sorted(self.param_funcs.get((qname, i), ()), key=tuple_text):
             if fv[0] == "param":  # forwarded: what the origin's callers pass
                 out.extend(self._param_targets(origin, fv[1]))
             else:
@@ -306,11 +306,11 @@ class Program:
                 for q in self.implementations(callee[1], callee[2], callee[3], callee[4])
             )
         elif kind == "field":
-            for fv in sorted(self.field_funcs.get((callee[1], callee[2]), ()), key=repr):
+            for fv in sorted(self.field_funcs.get((callee[1], callee[2]), ()), key=tuple_text):
                 for t in self.resolve_value(fv, fs.qname):
                     out.append(Target(t.qname, "func-field", t.bound))
         elif kind == "global":
-            for fv in sorted(self.global_funcs.get(("G", callee[1], callee[2]), ()), key=repr):
+            for fv in sorted(self.global_funcs.get(("G", callee[1], callee[2]), ()), key=tuple_text):
                 out.extend(Target(t.qname, "func-value", t.bound) for t in self.resolve_value(fv, fs.qname))
         elif kind == "param":
             out.extend(self._param_targets(fs.qname, callee[1]))
@@ -322,7 +322,7 @@ class Program:
         seen = set()
         unique = []
         for t in out:
-            key = (t.qname, repr(t.bound))
+            key = (t.qname, tuple_text(t.bound))
             if key not in seen:
                 seen.add(key)
                 unique.append(Target(t.qname, site.launch, t.bound) if site.launch in ("go", "defer") else t)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from kubetorch.callgraph import Program
 from kubetorch.index import deref
 from kubetorch.models import Models, ModelType, resource_name
-from kubetorch.summary import HandlerValue, Registration
+from kubetorch.summary import HandlerValue, Registration, tuple_text
 
 EVENTS = ("add", "update", "delete")
 
@@ -215,7 +215,7 @@ def _handler_name(program: Program, qname: str) -> tuple[str, str | None]:
 
 
 def _describe(fv) -> str:
-    return fv[1] if len(fv) > 1 and isinstance(fv[1], str) else repr(fv)
+    return fv[1] if len(fv) > 1 and isinstance(fv[1], str) else tuple_text(fv)
 
 
 def _component(program: Program, handler: str, reg: Registration) -> tuple[str, tuple | None]:
@@ -228,7 +228,7 @@ def _component(program: Program, handler: str, reg: Registration) -> tuple[str, 
             return f"{key[0]}.{key[1]}", key
     if fs is not None:
         captured = []
-        for root in sorted(fs.root_types, key=repr):
+        for root in sorted(fs.root_types, key=tuple_text):
             if root[0] == "C":
                 key = _struct_key(program, fs.root_types[root])
                 if key is not None:
@@ -237,7 +237,7 @@ def _component(program: Program, handler: str, reg: Registration) -> tuple[str, 
             # the struct the registering code builds, else the one the literal calls methods on
             receivers = {s.recv[0] for s in fs.sites if s.recv is not None}
             ranked = sorted(
-                captured, key=lambda rk: (rk[1] != reg.owner, rk[0] not in receivers, repr(rk[0]))
+                captured, key=lambda rk: (rk[1] != reg.owner, rk[0] not in receivers, tuple_text(rk[0]))
             )
             key = ranked[0][1]
             return f"{key[0]}.{key[1]}", key
@@ -245,7 +245,7 @@ def _component(program: Program, handler: str, reg: Registration) -> tuple[str, 
         return f"{reg.owner[0]}.{reg.owner[1]}", reg.owner
     reg_fs = program.functions.get(reg.function)
     if reg_fs is not None:
-        for root in sorted(reg_fs.root_types, key=repr):
+        for root in sorted(reg_fs.root_types, key=tuple_text):
             key = _struct_key(program, reg_fs.root_types[root])
             if key is not None and key[0] == reg_fs.qname.rsplit(".", 1)[0].split(".(")[0]:
                 return f"{key[0]}.{key[1]}", key

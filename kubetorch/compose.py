@@ -25,7 +25,7 @@ from kubetorch.callgraph import Program, Target
 from kubetorch.collect import HandlerRow
 from kubetorch.identity import chain_id
 from kubetorch.index import deref, field_location
-from kubetorch.summary import FunctionSummary, Site
+from kubetorch.summary import FunctionSummary, Site, tuple_text
 
 Entry = tuple  # (mode, root, field)
 
@@ -152,7 +152,7 @@ class Composer:
         """The member of a location's alias class to show: a field of the component's own struct,
         else a struct field, else the class itself."""
         members = self.members(loc)
-        fields = sorted((m for m in members if isinstance(m[0], tuple)), key=repr)
+        fields = sorted((m for m in members if isinstance(m[0], tuple)), key=tuple_text)
         own = [m for m in fields if m[0] == owner]
         return (own or fields or [loc])[0]
 
@@ -729,12 +729,12 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
         # every sink this handler reaches, through the state it hands work over with (a queue or
         # channel before any other field), then the shortest witness
         best: dict[tuple, tuple] = {}
-        for loc, entry in sorted(c.writes_of(runs).items(), key=repr):
+        for loc, entry in sorted(c.writes_of(runs).items(), key=tuple_text):
             handoff = c.is_handoff(runs, entry)
             for sink, (reader, line, via, steps) in c.taint_location(
                 loc, closure, h.component, h.owner_type
             ).items():
-                cand = (not handoff, len(steps), repr(loc), loc, entry, reader, line, via, steps)
+                cand = (not handoff, len(steps), tuple_text(loc), loc, entry, reader, line, via, steps)
                 if sink not in best or cand[:3] < best[sink][:3]:
                     best[sink] = cand
         hfs = functions[runs]

@@ -3,7 +3,9 @@
 Names are resolved here once: a type written `v1.Pod` in a file that imports
 `v1 "k8s.io/api/core/v1"` becomes ('n', 'k8s.io/api/core/v1', 'Pod', ()). After that every
 later stage speaks in canonical types (the TypeExpr shapes of kubetorch.ir, with a package path
-in place of the qualifier, and ('tp', name) for type parameters).
+in place of the qualifier, and ('tp', name) for type parameters). Like the IR they are tagged
+tuples, for the same reason (there are millions of them, hashed and compared all the time), and
+code takes them apart with `match` or unpacking, never by position.
 
 The index holds declarations only (types, signatures, package-level values), never function
 bodies: it is what every per-package task needs, so it must stay small enough to ship to workers.
@@ -11,10 +13,13 @@ bodies: it is what every per-package task needs, so it must stay small enough to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
-from kubetorch.ir import UNKNOWN_TYPE, FileFacts, Func
+from kubetorch.ir import UNKNOWN_TYPE, FileFacts, Func, TypeExpr
+from kubetorch.summary import CanonType, FieldLoc, TypeKey
 
 BUILTIN_TYPES = frozenset(
     [
@@ -65,7 +70,39 @@ BUILTIN_FUNCS = frozenset(
     ]
 )
 
-TypeKey = tuple[str, str]  # (package path, type name)
+
+class FieldInfo(NamedTuple):
+    """A field found on a type: its type, the embedded fields walked to it, the struct declaring it
+    (None for a field of an anonymous struct type)."""
+
+    type: CanonType
+    embedded: tuple[str, ...]
+    owner: TypeKey | None
+
+
+class MethodInfo(NamedTuple):
+    """A method found on a type: its qname and the embedded fields walked to it; qname None when it
+    is promoted from an embedded interface `iface` (the caller dispatches)."""
+
+    qname: str | None
+    embedded: tuple[str, ...]
+    iface: CanonType | None = None
+
+
+class MethodEntry(NamedTuple):
+    """One method of a method set: its qname (None: from an embedded interface), and whether it is
+    declared on the pointer receiver."""
+
+    qname: str | None
+    pointer: bool
+
+
+def named_key(t: CanonType | None) -> TypeKey | None:
+    """(package, name) of a named type, under any pointers; None for anything else."""
+    match deref(t) if t is not None else None:
+        case ("n", pkg, name, _targs):
+            return (pkg, name)
+    return None
 
 
 def guess_package_names(import_path: str) -> tuple[str, ...]:
@@ -156,11 +193,16 @@ def func_qname(pkg: str, fn: Func) -> str:
     return f"{pkg}.{fn.outer or fn.name}"
 
 
-def receiver_key(recv_type: tuple) -> tuple[str, bool]:
-    """('p', ('n', '', 'T', ())) -> ('T', True)."""
-    if recv_type[0] == "p":
-        return recv_type[1][2] if recv_type[1][0] == "n" else "?", True
-    return recv_type[2] if recv_type[0] == "n" else "?", False
+def receiver_key(recv_type: TypeExpr) -> tuple[str, bool]:
+    """('p', ('n', '', 'T', ())) -> ('T', True): the receiver's type name, and whether a pointer."""
+    match recv_type:
+        case ("p", ("n", _qual, name, _targs)):
+            return name, True
+        case ("p", _):
+            return "?", True
+        case ("n", _qual, name, _targs):
+            return name, False
+    return "?", False
 
 
 class ProgramIndex:
@@ -177,7 +219,7 @@ class ProgramIndex:
         self.primary_files: set[str] = set()  # files that build on linux
         self.alternates: list[FuncInfo] = []  # same-named declarations for other platforms
         self._method_names: dict[str, set[TypeKey]] | None = None
-        self._promoted: dict[TypeKey, dict[str, tuple]] = {}
+        self._promoted: dict[TypeKey, dict[str, MethodEntry]] = {}
         self._iface_cache: dict[TypeKey, dict[str, tuple] | None] = {}
         self._impl_cache: dict[TypeKey, tuple[TypeKey, ...]] = {}
 
@@ -206,215 +248,232 @@ class ProgramIndex:
         """Qualifier-form TypeExpr (from extract) -> canonical TypeExpr."""
         if t is None:
             return UNKNOWN_TYPE
-        kind = t[0]
-        if kind == "n":
-            qual, name, targs = t[1], t[2], t[3]
-            rargs = tuple(self.resolve_type(a, ctx, tparams) for a in targs) if targs else ()
-            if qual == "":
-                if name in tparams:
-                    return ("tp", name)
-                if (ctx.pkg, name) in self.types:
+        match t:
+            case ("n", qual, name, targs):
+                rargs = tuple(self.resolve_type(a, ctx, tparams) for a in targs) if targs else ()
+                if qual == "":
+                    if name in tparams:
+                        return ("tp", name)
+                    if (ctx.pkg, name) in self.types:
+                        return ("n", ctx.pkg, name, rargs)
+                    if name in BUILTIN_TYPES:
+                        return ("n", "", name, ())
+                    for dp in ctx.dot_imports:
+                        if (dp, name) in self.types:
+                            return ("n", dp, name, rargs)
                     return ("n", ctx.pkg, name, rargs)
-                if name in BUILTIN_TYPES:
-                    return ("n", "", name, ())
-                for dp in ctx.dot_imports:
-                    if (dp, name) in self.types:
-                        return ("n", dp, name, rargs)
-                return ("n", ctx.pkg, name, rargs)
-            path = ctx.imports.get(qual)
-            return ("n", path if path is not None else qual, name, rargs)
-        if kind in ("p", "s", "a"):
-            return (kind, self.resolve_type(t[1], ctx, tparams))
-        if kind == "m":
-            return ("m", self.resolve_type(t[1], ctx, tparams), self.resolve_type(t[2], ctx, tparams))
-        if kind == "c":
-            return ("c", self.resolve_type(t[1], ctx, tparams), t[2])
-        if kind == "f":
-            return (
-                "f",
-                tuple(self.resolve_type(p, ctx, tparams) for p in t[1]),
-                tuple(self.resolve_type(r, ctx, tparams) for r in t[2]),
-                t[3],
-            )
-        if kind == "st":
-            return ("st", tuple((n, self.resolve_type(ft, ctx, tparams), emb) for n, ft, emb in t[1]))
-        if kind == "i":
-            return (
-                "i",
-                tuple((n, self.resolve_type(sig, ctx, tparams)) for n, sig in t[1]),
-                tuple(self.resolve_type(e, ctx, tparams) for e in t[2]),
-            )
+                path = ctx.imports.get(qual)
+                return ("n", path if path is not None else qual, name, rargs)
+            case ("p" | "s" | "a" as tag, elem):
+                return (tag, self.resolve_type(elem, ctx, tparams))
+            case ("m", key, value):
+                return ("m", self.resolve_type(key, ctx, tparams), self.resolve_type(value, ctx, tparams))
+            case ("c", elem, direction):
+                return ("c", self.resolve_type(elem, ctx, tparams), direction)
+            case ("f", params, results, variadic):
+                return (
+                    "f",
+                    tuple(self.resolve_type(p, ctx, tparams) for p in params),
+                    tuple(self.resolve_type(r, ctx, tparams) for r in results),
+                    variadic,
+                )
+            case ("st", fields):
+                return ("st", tuple((n, self.resolve_type(ft, ctx, tparams), emb) for n, ft, emb in fields))
+            case ("i", methods, embeds):
+                return (
+                    "i",
+                    tuple((n, self.resolve_type(sig, ctx, tparams)) for n, sig in methods),
+                    tuple(self.resolve_type(e, ctx, tparams) for e in embeds),
+                )
         return t
 
     # ---------------------------------------------------------------- lookups
     def underlying(self, t: tuple, depth: int = 0) -> tuple:
         """Follow named types (and aliases) to their underlying type expression."""
-        while t and t[0] == "n" and depth < 20:
-            info = self.types.get((t[1], t[2]))
-            if info is None:
-                return t
-            nt = info.type
-            if t[3] and info.type_params:
-                nt = substitute(nt, dict(zip(info.type_params, t[3])))
-            t = nt
-            depth += 1
+        while depth < 20:
+            match t:
+                case ("n", pkg, name, targs):
+                    info = self.types.get((pkg, name))
+                    if info is None:
+                        return t
+                    nt = info.type
+                    if targs and info.type_params:
+                        nt = substitute(nt, dict(zip(info.type_params, targs)))
+                    t = nt
+                    depth += 1
+                case _:
+                    return t
         return t
 
-    def is_interface(self, t: tuple) -> bool:
-        return self.underlying(t)[0] == "i"
+    def is_interface(self, t: CanonType) -> bool:
+        match self.underlying(t):
+            case ("i", _methods, _embeds):
+                return True
+        return False
 
     def struct_fields(self, key: TypeKey) -> tuple:
-        info = self.types.get(key)
-        if info is None:
+        """(name, type, embedded) of each field of a struct type, in declaration order."""
+        if key not in self.types:
             return ()
-        u = self.underlying(("n", key[0], key[1], ()))
-        return u[1] if u[0] == "st" else ()
+        match self.underlying(("n", *key, ())):
+            case ("st", fields):
+                return fields
+        return ()
 
-    def field(self, t: tuple, name: str) -> tuple[tuple, tuple[str, ...], TypeKey | None] | None:
-        """Type of field `name` of a value of type t (through pointers and embedding).
-
-        Returns (field type, embedded path walked, declaring struct key) or None.
-        """
+    def field(self, t: CanonType, name: str) -> FieldInfo | None:
+        """Field `name` of a value of type t (through pointers and embedding), or None."""
         return self._field(deref(t), name, 0)
 
-    def _field(self, t: tuple, name: str, depth: int):
-        if depth > 6 or t[0] != "n":
-            if t[0] == "st":
-                for fname, ftype, _emb in t[1]:
+    def _field(self, t: CanonType, name: str, depth: int) -> FieldInfo | None:
+        match t:
+            case ("n", pkg, tname, targs) if depth <= 6:
+                pass
+            case ("st", fields):
+                for fname, ftype, _emb in fields:
                     if fname == name:
-                        return ftype, (), None
-            return None
-        info = self.types.get((t[1], t[2]))
+                        return FieldInfo(ftype, (), None)
+                return None
+            case _:
+                return None
+        info = self.types.get((pkg, tname))
         if info is None:
             return None
         u = info.type
-        if t[3] and info.type_params:
-            u = substitute(u, dict(zip(info.type_params, t[3])))
-        if u[0] == "n":
-            return self._field(u, name, depth + 1)
-        if u[0] != "st":
-            return None
-        key = (t[1], t[2])
-        for fname, ftype, _emb in u[1]:
+        if targs and info.type_params:
+            u = substitute(u, dict(zip(info.type_params, targs)))
+        match u:
+            case ("n", *_):
+                return self._field(u, name, depth + 1)
+            case ("st", fields):
+                pass
+            case _:
+                return None
+        for fname, ftype, _emb in fields:
             if fname == name:
-                return ftype, (), key
-        for fname, ftype, emb in u[1]:
+                return FieldInfo(ftype, (), (pkg, tname))
+        for fname, ftype, emb in fields:
             if emb:
                 found = self._field(deref(ftype), name, depth + 1)
                 if found is not None:
-                    return found[0], (fname, *found[1]), found[2]
+                    return found._replace(embedded=(fname, *found.embedded))
         return None
 
-    def method(self, t: tuple, name: str) -> tuple[str, tuple[str, ...]] | tuple[None, tuple] | None:
-        """Resolve a method call on a value of static type t.
+    def method(self, t: CanonType, name: str) -> MethodInfo | None:
+        """Resolve a method call on a value of static type t (None when unknown). For interface
+        types the caller dispatches (see `iface_methods`)."""
+        key = named_key(t)
+        return self._method(key, name, 0) if key is not None else None
 
-        Returns (qname, embedded path) for a concrete method, (None, (path, iface type)) when the
-        method comes from an embedded interface, or None when unknown. For interface types the
-        caller dispatches (see `iface_methods`).
-        """
-        base = deref(t)
-        if base[0] != "n":
-            return None
-        return self._method((base[1], base[2]), name, 0)
-
-    def _method(self, key: TypeKey, name: str, depth: int):
+    def _method(self, key: TypeKey, name: str, depth: int) -> MethodInfo | None:
         declared = self.methods.get(key)
         if declared is not None and name in declared:
-            return declared[name], ()
+            return MethodInfo(declared[name], ())
         if depth > 6:
             return None
         info = self.types.get(key)
         if info is None:
             return None
-        u = info.type
-        if u[0] == "n" and info.alias:
-            return self._method((u[1], u[2]), name, depth + 1)
-        if u[0] != "st":
-            return None
-        for fname, ftype, emb in u[1]:
+        match info.type:
+            case ("n", pkg, tname, _targs) if info.alias:
+                return self._method((pkg, tname), name, depth + 1)
+            case ("st", fields):
+                pass
+            case _:
+                return None
+        for fname, ftype, emb in fields:
             if not emb:
                 continue
             base = deref(ftype)
-            if base[0] != "n":
+            emb_key = named_key(base)
+            if emb_key is None:
                 continue
             if self.is_interface(base):
                 ims = self.iface_methods(base)
                 if ims is not None and name in ims:
-                    return None, ((fname,), base)
+                    return MethodInfo(None, (fname,), base)
                 continue
-            found = self._method((base[1], base[2]), name, depth + 1)
+            found = self._method(emb_key, name, depth + 1)
             if found is not None:
-                if found[0] is None:
-                    return None, ((fname, *found[1][0]), found[1][1])
-                return found[0], (fname, *found[1])
+                return found._replace(embedded=(fname, *found.embedded))
         return None
 
-    def iface_methods(self, t: tuple) -> dict[str, tuple] | None:
+    def iface_methods(self, t: CanonType) -> dict[str, tuple] | None:
         """Method name -> canonical signature of an interface type (embedded ones included).
 
         None when t is not an interface known to the index.
         """
-        base = t
-        if base[0] == "i":
-            return self._iface_of(base, 0)
-        if base[0] != "n":
-            return None
-        key = (base[1], base[2])
+        match t:
+            case ("i", _methods, _embeds):
+                return self._iface_of(t, 0)
+            case ("n", pkg, name, _targs):
+                key = (pkg, name)
+            case _:
+                return None
         if key in self._iface_cache:
             return self._iface_cache[key]
         self._iface_cache[key] = None  # cycle guard
-        u = self.underlying(base)
-        result = self._iface_of(u, 0) if u[0] == "i" else None
+        result = None
+        match self.underlying(t):
+            case ("i", _methods, _embeds) as u:
+                result = self._iface_of(u, 0)
         self._iface_cache[key] = result
         return result
 
-    def _iface_of(self, u: tuple, depth: int) -> dict[str, tuple]:
-        methods = dict(u[1])
+    def _iface_of(self, u: CanonType, depth: int) -> dict[str, tuple]:
+        _tag, own, embeds = u
+        methods = dict(own)
         if depth < 8:
-            for emb in u[2]:
-                if emb[0] == "n" and emb[1] == "" and emb[2] == "error":
-                    methods.setdefault("Error", ("f", (), (("n", "", "string", ()),), False))
-                    continue
-                inner = self.iface_methods(emb) if emb[0] == "n" else None
+            for emb in embeds:
+                match emb:
+                    case ("n", "", "error", _targs):
+                        methods.setdefault("Error", ("f", (), (("n", "", "string", ()),), False))
+                        continue
+                    case ("n", *_):
+                        inner = self.iface_methods(emb)
+                    case _:
+                        inner = None
                 if inner:
                     for k, v in inner.items():
                         methods.setdefault(k, v)
         return methods
 
-    def method_set(self, key: TypeKey) -> dict[str, tuple[str | None, bool]]:
-        """All methods callable on *T for named type T: name -> (qname or None, declared-on-pointer)."""
+    def method_set(self, key: TypeKey) -> dict[str, MethodEntry]:
+        """All methods callable on *T for named type T, by name."""
         if key in self._promoted:
             return self._promoted[key]
         self._promoted[key] = {}
-        out: dict[str, tuple[str | None, bool]] = {}
+        out: dict[str, MethodEntry] = {}
         for name, qname in self.methods.get(key, {}).items():
-            out[name] = (qname, self.funcs[qname].pointer_recv if qname in self.funcs else True)
+            out[name] = MethodEntry(qname, self.funcs[qname].pointer_recv if qname in self.funcs else True)
         info = self.types.get(key)
-        if info is not None and info.type[0] == "st":
-            for _fname, ftype, emb in info.type[1]:
-                if not emb:
-                    continue
-                base = deref(ftype)
-                if base[0] != "n":
-                    continue
-                if self.is_interface(base):
-                    for m in self.iface_methods(base) or {}:
-                        out.setdefault(m, (None, False))
-                else:
-                    for m, v in self.method_set((base[1], base[2])).items():
-                        out.setdefault(m, v)
+        match info.type if info is not None else None:
+            case ("st", fields):
+                for _fname, ftype, emb in fields:
+                    if not emb:
+                        continue
+                    base = deref(ftype)
+                    emb_key = named_key(base)
+                    if emb_key is None:
+                        continue
+                    if self.is_interface(base):
+                        for m in self.iface_methods(base) or {}:
+                            out.setdefault(m, MethodEntry(None, False))
+                    else:
+                        for m, v in self.method_set(emb_key).items():
+                            out.setdefault(m, v)
         self._promoted[key] = out
         return out
 
-    def implementers(self, iface: tuple) -> tuple[TypeKey, ...]:
+    def implementers(self, iface: CanonType) -> tuple[TypeKey, ...]:
         """Named non-interface types of the program whose method set (of *T) satisfies iface."""
-        base = iface
-        if base[0] != "n":
-            return ()
-        key = (base[1], base[2])
+        match iface:
+            case ("n", pkg, name, _targs):
+                key = (pkg, name)
+            case _:
+                return ()
         if key in self._impl_cache:
             return self._impl_cache[key]
-        ims = self.iface_methods(base)
+        ims = self.iface_methods(iface)
         if not ims:
             self._impl_cache[key] = ()
             return ()
@@ -422,14 +481,15 @@ class ProgramIndex:
             self._build_method_names()
         assert self._method_names is not None
         names = sorted(ims, key=lambda m: len(self._method_names.get(m, ())))
-        candidates = set(self._method_names.get(names[0], ()))
-        for m in names[1:]:
+        first, *rest = names
+        candidates = set(self._method_names.get(first, ()))
+        for m in rest:
             candidates &= self._method_names.get(m, set())
             if not candidates:
                 break
         out = []
         for cand in sorted(candidates):
-            if self.is_interface(("n", cand[0], cand[1], ())):
+            if self.is_interface(("n", *cand, ())):
                 continue
             if self._arity_ok(cand, ims):
                 out.append(cand)
@@ -440,22 +500,21 @@ class ProgramIndex:
     def _arity_ok(self, cand: TypeKey, ims: dict[str, tuple]) -> bool:
         mset = self.method_set(cand)
         for m, sig in ims.items():
-            qname = mset.get(m, (None, False))[0]
-            if qname is None:
-                continue
-            fi = self.funcs.get(qname)
-            if fi is None or sig[0] != "f":
-                continue
-            if len(fi.params) != len(sig[1]) or len(fi.results) != len(sig[2]):
-                return False
+            entry = mset.get(m)
+            fi = self.funcs.get(entry.qname) if entry is not None and entry.qname is not None else None
+            match sig:
+                case ("f", params, results, _variadic) if fi is not None:
+                    if len(fi.params) != len(params) or len(fi.results) != len(results):
+                        return False
         return True
 
     def _build_method_names(self) -> None:
         index: dict[str, set[TypeKey]] = {}
         keys = set(self.methods)
         for key, info in self.types.items():
-            if info.type[0] == "st" and any(emb for _n, _t, emb in info.type[1]):
-                keys.add(key)
+            match info.type:
+                case ("st", fields) if any(emb for _n, _t, emb in fields):
+                    keys.add(key)
         for key in keys:
             for m in self.method_set(key):
                 index.setdefault(m, set()).add(key)
@@ -479,51 +538,57 @@ class ProgramIndex:
         }
 
 
-def field_location(index: ProgramIndex, t, fname: str, is_library) -> tuple | None:
-    """(declaring struct, field) of field `fname` of a value of type t: an abstract location.
+def field_location(
+    index: ProgramIndex, t: CanonType | None, fname: str, is_library: Callable[[str], bool]
+) -> FieldLoc | None:
+    """The abstract location of field `fname` of a value of type t (the struct declaring it).
     None for unknown types and for fields of library types (API objects are data, not state)."""
-    if t is None or t[0] == "M":
+    key = named_key(t)  # None for a ModelType too: library values have no fields of their own
+    if t is None or key is None:
         return None
-    base = deref(t)
-    if base[0] != "n":
-        return None
-    found = index.field(base, fname)
+    found = index.field(t, fname)
     if found is None:
         return None
-    owner = found[2] or (base[1], base[2])
-    return None if is_library(owner[0]) else (owner, fname)
+    owner = found.owner or key
+    owner_pkg, _name = owner
+    return None if is_library(owner_pkg) else FieldLoc(owner, fname)
 
 
-def deref(t: tuple) -> tuple:
-    while t and t[0] == "p":
-        t = t[1]
+def deref(t: CanonType) -> CanonType:
+    """A type without its pointers."""
+    while t:
+        match t:
+            case ("p", elem):
+                t = elem
+            case _:
+                return t
     return t
 
 
-def substitute(t: tuple, mapping: dict[str, tuple]) -> tuple:
+def substitute(t: CanonType, mapping: dict[str, CanonType]) -> CanonType:
     """Replace type parameters ('tp', name) by their arguments."""
     if not mapping or not isinstance(t, tuple) or not t:
         return t
-    kind = t[0]
-    if kind == "tp":
-        return mapping.get(t[1], t)
-    if kind == "n":
-        return ("n", t[1], t[2], tuple(substitute(a, mapping) for a in t[3])) if t[3] else t
-    if kind in ("p", "s", "a"):
-        return (kind, substitute(t[1], mapping))
-    if kind == "m":
-        return ("m", substitute(t[1], mapping), substitute(t[2], mapping))
-    if kind == "c":
-        return ("c", substitute(t[1], mapping), t[2])
-    if kind == "f":
-        return (
-            "f",
-            tuple(substitute(p, mapping) for p in t[1]),
-            tuple(substitute(r, mapping) for r in t[2]),
-            t[3],
-        )
-    if kind == "st":
-        return ("st", tuple((n, substitute(ft, mapping), e) for n, ft, e in t[1]))
+    match t:
+        case ("tp", name):
+            return mapping.get(name, t)
+        case ("n", pkg, name, targs):
+            return ("n", pkg, name, tuple(substitute(a, mapping) for a in targs)) if targs else t
+        case ("p" | "s" | "a" as tag, elem):
+            return (tag, substitute(elem, mapping))
+        case ("m", key, value):
+            return ("m", substitute(key, mapping), substitute(value, mapping))
+        case ("c", elem, direction):
+            return ("c", substitute(elem, mapping), direction)
+        case ("f", params, results, variadic):
+            return (
+                "f",
+                tuple(substitute(p, mapping) for p in params),
+                tuple(substitute(r, mapping) for r in results),
+                variadic,
+            )
+        case ("st", fields):
+            return ("st", tuple((n, substitute(ft, mapping), e) for n, ft, e in fields))
     return t
 
 
@@ -629,7 +694,7 @@ def build_index(files: list[IndexedFile]) -> ProgramIndex:
         counts = names_by_path.setdefault(f.import_path, {})
         counts[f.facts.package] = counts.get(f.facts.package, 0) + 1
     for path, counts in names_by_path.items():
-        idx.package_names[path] = max(counts.items(), key=lambda kv: (kv[1], kv[0] != "main"))[0]
+        idx.package_names[path] = max(counts, key=lambda name: (counts[name], name != "main"))
     for f in kept:
         pkg = f.import_path
         if f.facts.package != idx.package_names[pkg]:
@@ -669,29 +734,28 @@ def build_index(files: list[IndexedFile]) -> ProgramIndex:
 def _literal_value(idx: ProgramIndex, info: ValueInfo, value, ctx: FileCtx) -> None:
     """Keep what later stages read from package-level initializers: string constants, the string
     fields of composite literals (GroupVersionResource values) and the type they build."""
-    if value is None:
-        return
-    if value[0] == "lit" and value[1] == "s":
-        info.string = value[2]
-        if info.type is None:
-            info.type = ("n", "", "string", ())
-        return
-    if value[0] == "u" and value[1] == "&" and value[2][0] == "comp":
-        value = value[2]
-        pointer = True
-    else:
-        pointer = False
-    if value[0] == "comp" and value[1] is not None:
-        t = idx.resolve_type(value[1], ctx)
-        info.init = ("p", t) if pointer else t
-        if info.type is None:
-            info.type = info.init
-        fields = {}
-        for key, val in value[2]:
-            if key is not None and key[0] == "key" and val[0] == "lit" and val[1] == "s":
-                fields[key[1]] = val[2]
-        if fields:
-            info.fields = fields
+    pointer = False
+    match value:
+        case ("lit", "s", text):
+            info.string = text
+            if info.type is None:
+                info.type = ("n", "", "string", ())
+            return
+        case ("u", "&", ("comp", *_) as comp):
+            value, pointer = comp, True
+    match value:
+        case ("comp", texpr, elems, _line) if texpr is not None:
+            t = idx.resolve_type(texpr, ctx)
+            info.init = ("p", t) if pointer else t
+            if info.type is None:
+                info.type = info.init
+            fields = {}
+            for key, val in elems:
+                match key, val:
+                    case ("key", fname, _uid), ("lit", "s", text):
+                        fields[fname] = text
+            if fields:
+                info.fields = fields
 
 
 def _index_funcs(idx: ProgramIndex, f: IndexedFile, ctx: FileCtx) -> None:
@@ -736,35 +800,34 @@ def _index_funcs(idx: ProgramIndex, f: IndexedFile, ctx: FileCtx) -> None:
 
 
 @lru_cache(maxsize=4096)
-def type_string(t: tuple, pkg: str = "") -> str:
+def type_string(t: CanonType, pkg: str = "") -> str:
     """Go-like rendering of a canonical type, package paths shortened to their last element."""
-    kind = t[0]
-    if kind == "n":
-        name = t[2]
-        if t[1] and t[1] != pkg:
-            name = t[1].rsplit("/", 1)[-1] + "." + name
-        if t[3]:
-            name += "[" + ", ".join(type_string(a, pkg) for a in t[3]) + "]"
-        return name
-    if kind == "tp":
-        return t[1]
-    if kind == "p":
-        return "*" + type_string(t[1], pkg)
-    if kind == "s":
-        return "[]" + type_string(t[1], pkg)
-    if kind == "a":
-        return "[N]" + type_string(t[1], pkg)
-    if kind == "m":
-        return f"map[{type_string(t[1], pkg)}]{type_string(t[2], pkg)}"
-    if kind == "c":
-        prefix = {"send": "chan<- ", "recv": "<-chan "}.get(t[2], "chan ")
-        return prefix + type_string(t[1], pkg)
-    if kind == "f":
-        return "func" + signature_string(t[1], t[2], t[3], pkg)
-    if kind == "st":
-        return "struct{...}"
-    if kind == "i":
-        return "interface{}" if not t[1] and not t[2] else "interface{...}"
+    match t:
+        case ("n", tpkg, name, targs):
+            if tpkg and tpkg != pkg:
+                name = tpkg.rsplit("/", 1)[-1] + "." + name
+            if targs:
+                name += "[" + ", ".join(type_string(a, pkg) for a in targs) + "]"
+            return name
+        case ("tp", name):
+            return name
+        case ("p", elem):
+            return "*" + type_string(elem, pkg)
+        case ("s", elem):
+            return "[]" + type_string(elem, pkg)
+        case ("a", elem):
+            return "[N]" + type_string(elem, pkg)
+        case ("m", key, value):
+            return f"map[{type_string(key, pkg)}]{type_string(value, pkg)}"
+        case ("c", elem, direction):
+            prefix = {"send": "chan<- ", "recv": "<-chan "}.get(direction, "chan ")
+            return prefix + type_string(elem, pkg)
+        case ("f", params, results, variadic):
+            return "func" + signature_string(params, results, variadic, pkg)
+        case ("st", _fields):
+            return "struct{...}"
+        case ("i", methods, embeds):
+            return "interface{}" if not methods and not embeds else "interface{...}"
     return "?"
 
 
@@ -774,7 +837,8 @@ def signature_string(params: tuple, results: tuple, variadic: bool, pkg: str = "
         ps[-1] = "..." + ps[-1][2:]
     out = "(" + ", ".join(ps) + ")"
     if len(results) == 1:
-        out += " " + type_string(results[0], pkg)
+        (result,) = results
+        out += " " + type_string(result, pkg)
     elif results:
         out += " (" + ", ".join(type_string(r, pkg) for r in results) + ")"
     return out

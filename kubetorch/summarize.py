@@ -27,6 +27,7 @@ from kubetorch.summary import (
     Registration,
     SinkCall,
     Site,
+    tuple_text,
 )
 
 BOOL = ("n", "", "bool", ())
@@ -435,7 +436,7 @@ class _Base:
                 if found is not None:
                     if found[0] is not None:
                         return ("static", found[0], recv, found[1])
-                    emb_path, iface = found[1]
+                    emb_path, iface = found.embedded, found.iface
                     ims = self.index.iface_methods(iface) or {}
                     m = self.models.type_model(iface[1], iface[2])
                     if m is not None:
@@ -632,7 +633,7 @@ class _Base:
             if found is not None and found[0] is not None:
                 return (("method", found[0], self.path_of(expr[1])),)
             if found is not None:  # method value of an embedded interface
-                iface = found[1][1]
+                iface = found.iface
                 return (("ifacemethod", (iface[1], iface[2]), expr[2], self.path_of(expr[1])),)
             fld = self.index.field(base, expr[2])
             if fld is not None and fld[2] is not None:
@@ -1275,7 +1276,7 @@ class _RootAnalyzer(_Base):
                     locs.add(loc)
             else:
                 locs |= self.alias_holders.get(path[0], set())
-            for loc in sorted(locs, key=repr):
+            for loc in sorted(locs, key=tuple_text):
                 self.out.param_aliases.append(((callee, i), loc))
 
     # ------------------------------------------------------------ expressions

@@ -49,8 +49,8 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 if TYPE_CHECKING:
     from kubetorch.models import ModelType
 
-TypeKey = tuple[str, str]  # (package path, type name) of a named type
-Type = tuple  # a canonical type expression (kubetorch.index) or a ModelType (kubetorch.models)
+TypeKey = tuple[str, str]  # (package path, type name): a plain pair, it keys every type table
+CanonType = tuple  # a canonical type expression (kubetorch.index), or a ModelType where values are typed
 
 
 class Tagged:
@@ -596,8 +596,8 @@ class FunctionSummary:
     reads: list[LibRead] = field(default_factory=list)
     forwards_to: str | None = None  # a literal whose only statement calls this function
     returns: tuple[ReturnValue, ...] = ()  # func values returned (handler factories)
-    root_types: dict[Root, Type] = field(default_factory=dict)  # for materializing substituted paths
-    recv_type: Type | None = None
+    root_types: dict[Root, CanonType] = field(default_factory=dict)  # for materializing substituted paths
+    recv_type: CanonType | None = None
     is_literal: bool = False
     parent: str | None = None
     top: str = ""  # qname of the top-level function whose variables this one shares (itself)

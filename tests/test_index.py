@@ -10,6 +10,7 @@ from kubetorch.extract import extract
 from kubetorch.index import (
     FileCtx,
     IndexedFile,
+    MethodInfo,
     ProgramIndex,
     build_index,
     guess_package_names,
@@ -123,12 +124,12 @@ def test_method_set_promotion_through_embedding(idx):
 
 def test_method_resolution_with_embedded_path(idx):
     outer = T(A, "Outer")
-    assert idx.method(("p", outer), "PtrM") == (f"{A}.(*Base).PtrM", ("Base",))
-    assert idx.method(outer, "ValM") == (f"{A}.Base.ValM", ("Base",))
-    assert idx.method(outer, "Dial") == (f"{B}.(*Remote).Dial", ("Remote",))
-    assert idx.method(outer, "Get") == (None, (("Getter",), T(A, "Getter")))
+    assert idx.method(("p", outer), "PtrM") == MethodInfo(f"{A}.(*Base).PtrM", ("Base",))
+    assert idx.method(outer, "ValM") == MethodInfo(f"{A}.Base.ValM", ("Base",))
+    assert idx.method(outer, "Dial") == MethodInfo(f"{B}.(*Remote).Dial", ("Remote",))
+    assert idx.method(outer, "Get") == MethodInfo(None, ("Getter",), T(A, "Getter"))
     assert idx.method(outer, "Nope") is None
-    assert idx.method(T(A, "Impl"), "Get") == (f"{A}.Impl.Get", ())
+    assert idx.method(T(A, "Impl"), "Get") == MethodInfo(f"{A}.Impl.Get", ())
 
 
 def test_interface_method_sets_with_embedded_interfaces(idx):
