@@ -309,13 +309,13 @@ class Program:
             for fv in sorted(self.field_funcs.get((callee[1], callee[2]), ()), key=tuple_text):
                 for t in self.resolve_value(fv, fs.qname):
                     out.append(Target(t.qname, "func-field", t.bound))
-        elif kind == "global":
+        elif kind == "gvar":
             for fv in sorted(self.global_funcs.get(("G", callee[1], callee[2]), ()), key=tuple_text):
                 out.extend(Target(t.qname, "func-value", t.bound) for t in self.resolve_value(fv, fs.qname))
         elif kind == "param":
             out.extend(self._param_targets(fs.qname, callee[1]))
-        elif kind == "param_of":
-            out.extend(self._param_targets(callee[1][0], callee[1][1]))
+        elif kind == "paramof":
+            out.extend(self._param_targets(callee.function, callee.position))
         for fv in site.targets:
             for t in self.resolve_value(fv, fs.qname):
                 out.append(Target(t.qname, "callback" if site.launch == "callback" else t.kind, t.bound))

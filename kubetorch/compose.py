@@ -426,7 +426,7 @@ class Composer:
         if hit is None:
             fs = self.p.functions[q]
             hit = any(
-                s.callee[0] in ("param", "param_of") or any(fv[0] == "param" for fv in s.targets)
+                s.callee[0] in ("param", "paramof") or any(fv[0] == "param" for fv in s.targets)
                 for s in fs.sites
             )
             self._has_param_calls[q] = hit
@@ -481,8 +481,8 @@ class Composer:
         if callee[0] == "param" and owner == q:
             names = bindings[callee[1]] if callee[1] < len(bindings) else frozenset()
             return [Target(n, "callback") for n in sorted(names)]
-        if callee[0] == "param_of" and callee[1][0] == owner:
-            i = callee[1][1]
+        if callee[0] == "paramof" and callee.function == owner:
+            i = callee.position
             names = bindings[i] if i < len(bindings) else frozenset()
             return [Target(n, "callback") for n in sorted(names)]
         if any(fv[0] == "param" for fv in site.targets) and owner == q:

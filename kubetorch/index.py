@@ -71,6 +71,9 @@ BUILTIN_FUNCS = frozenset(
 )
 
 
+_UNKNOWN = object()  # a memo's "not computed yet"
+
+
 class FieldInfo(NamedTuple):
     """A field found on a type: its type, the embedded fields walked to it, the struct declaring it
     (None for a field of an anonymous struct type)."""
@@ -99,10 +102,14 @@ class MethodEntry(NamedTuple):
 
 def named_key(t: CanonType | None) -> TypeKey | None:
     """(package, name) of a named type, under any pointers; None for anything else."""
-    match deref(t) if t is not None else None:
-        case ("n", pkg, name, _targs):
-            return (pkg, name)
-    return None
+    while True:
+        match t:
+            case ("n", pkg, name, _targs):
+                return (pkg, name)
+            case ("p", elem):
+                t = elem
+            case _:
+                return None
 
 
 def guess_package_names(import_path: str) -> tuple[str, ...]:
@@ -222,6 +229,8 @@ class ProgramIndex:
         self._promoted: dict[TypeKey, dict[str, MethodEntry]] = {}
         self._iface_cache: dict[TypeKey, dict[str, tuple] | None] = {}
         self._impl_cache: dict[TypeKey, tuple[TypeKey, ...]] = {}
+        # field lookups, memoized (the index does not change once built)
+        self._field_cache: dict[tuple[CanonType, str], FieldInfo | None] = {}
 
     # ---------------------------------------------------------------- building
     def file_ctx(self, path: str, pkg: str, imports) -> FileCtx:
@@ -322,7 +331,11 @@ class ProgramIndex:
 
     def field(self, t: CanonType, name: str) -> FieldInfo | None:
         """Field `name` of a value of type t (through pointers and embedding), or None."""
-        return self._field(deref(t), name, 0)
+        key = (t, name)
+        found = self._field_cache.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._field_cache[key] = self._field(deref(t), name, 0)
+        return found  # type: ignore[return-value]  # not _UNKNOWN any more
 
     def _field(self, t: CanonType, name: str, depth: int) -> FieldInfo | None:
         match t:

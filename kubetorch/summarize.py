@@ -3,39 +3,227 @@
 Per top-level function (with the func literals inside it, which share its variables):
 
 1. infer the type of every local from declarations and initializers (calls, composite literals,
-   selectors, assertions, range), with library types mapped to model kinds (kubetorch.models);
+   selectors, assertions, range), with library types mapped to their models (kubetorch.models);
 2. walk the statements once more and record, for each unit (function or literal): call sites with
    their callee descriptors, direct accesses to non-local state, API sinks, lister reads, the
    registrations of event handlers, and the local data flow between the unit's ports.
 
 Everything is relative to the function itself; nothing here looks at another function's body.
+
+Statements and expressions are kubetorch.ir's tagged tuples, taken apart with `match`. This module
+adds one expression of its own, ('emb', X, embedded fields): the embedded object a promoted method
+runs on. The local flow graph's nodes are ints: a port's index (>= 0), or ~uid for a local variable.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple, TypeVar
 
-from kubetorch.index import BUILTIN_FUNCS, FileCtx, ProgramIndex, deref, field_location, func_qname
-from kubetorch.ir import FileFacts, Func
+from kubetorch.index import BUILTIN_FUNCS, FileCtx, ProgramIndex, deref, field_location, func_qname, named_key
+from kubetorch.ir import UNKNOWN_TYPE, Expr, FileFacts, Func, Stmt, TypeExpr
 from kubetorch.models import Effect, Models, ModelType
 from kubetorch.summary import (
+    INPUT_PORTS,
+    OUTPUT_PORTS,
+    SELF,
     Access,
+    AccessPath,
+    Binding,
+    CallArg,
+    Callee,
+    CallResult,
+    CanonType,
+    Closure,
+    ConcreteType,
+    FieldFunc,
+    FieldLoc,
+    FuncRef,
     FunctionSummary,
+    FuncValue,
+    GlobalFunc,
+    GlobalVar,
     HandlerValue,
+    IfaceCall,
+    IfaceMethod,
     LibRead,
+    Local,
+    Location,
+    MethodValue,
+    NoCallee,
+    OwnParam,
     PackageSummary,
+    Param,
+    ParamOf,
+    Port,
+    ReadValue,
     Registration,
+    ResultOf,
+    Returned,
+    ReturnedBy,
+    ReturnedClosure,
+    ReturnedHandler,
+    ReturnValue,
+    Root,
+    Shared,
+    SharedLoc,
+    SharedPort,
+    SinkArgs,
     SinkCall,
     Site,
+    StaticCall,
+    SubObject,
+    TypeKey,
+    WriteValue,
     tuple_text,
 )
 
+T = TypeVar("T")
 BOOL = ("n", "", "bool", ())
 INT = ("n", "", "int", ())
 STRING = ("n", "", "string", ())
-ERROR = ("n", "", "error", ())
+BYTE = ("n", "", "byte", ())
+RUNE = ("n", "", "rune", ())
+LITERAL_TYPES = {"s": STRING, "i": INT, "f": ("n", "", "float64", ()), "r": RUNE}
+CONVERSION_TYPES = frozenset(
+    {
+        "string",
+        "int",
+        "int32",
+        "int64",
+        "uint",
+        "uint32",
+        "uint64",
+        "float64",
+        "float32",
+        "bool",
+        "byte",
+        "rune",
+        "error",
+        "any",
+        "uint8",
+        "int8",
+        "int16",
+        "uint16",
+        "uintptr",
+    }
+)
+BOOLEAN_OPERATORS = frozenset({"==", "!=", "<", "<=", ">", ">=", "&&", "||"})
+REFERENCE_TAGS = frozenset({"p", "m", "s", "c", "f", "i"})  # types whose copies share an object
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection", "apply"})
+RETURNED = Returned()
+PLAIN_DATA = ReadValue(-1)
+NO_CALLEE = NoCallee()
 REST_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete", "GET": "get"}
+CLIENTS = {  # sinks table `client` by the model of the value the sink is called on
+    "client": "typed",
+    "dynresource": "dynamic",
+    "request": "rest",
+    "recorder": "events",
+    "eventsrecorder": "events",
+    "crclient": "controller-runtime",
+    "crstatus": "controller-runtime",
+}
+
+
+# ---------------------------------------------------------------- what a call's function expression is
+
+
+class ModelMethodCall(NamedTuple):
+    """A method of a modelled library value (effect None: the model does not list the method)."""
+
+    model: ModelType
+    effect: Effect | None
+    method: str
+    recv: Expr
+
+
+class ModelFuncCall(NamedTuple):
+    """A modelled library function, or a modelled method named by its receiver's type."""
+
+    effect: Effect
+    name: str
+
+
+class StaticTarget(NamedTuple):
+    """A function or concrete method of the program; embedded: the embedded fields walked to it."""
+
+    qname: str
+    recv: Expr | None
+    embedded: tuple[str, ...]
+
+
+class IfaceTarget(NamedTuple):
+    """A method of an interface type, dispatched later; sig its signature when known."""
+
+    iface: TypeKey
+    method: str
+    recv: Expr
+    sig: CanonType | None
+
+
+class FieldTarget(NamedTuple):
+    """A func-valued field (declared in struct `owner`) of the receiver."""
+
+    owner: TypeKey
+    field: str
+    recv: Expr
+    type: CanonType
+
+
+class VarTarget(NamedTuple):
+    """A func-valued local variable."""
+
+    uid: int
+
+
+class GlobalTarget(NamedTuple):
+    """A func-valued package variable."""
+
+    pkg: str
+    name: str
+
+
+class LitTarget(NamedTuple):
+    """A func literal called where it is written."""
+
+    qname: str
+
+
+class LibTarget(NamedTuple):
+    """Code whose source is not followed (a library package, or nothing known)."""
+
+    name: str
+    recv: Expr | None
+
+
+class FuncValueTarget(NamedTuple):
+    """The func value some other expression yields (a call's result, a func-typed value)."""
+
+    type: CanonType | None
+
+
+CallTarget = (
+    ModelMethodCall
+    | ModelFuncCall
+    | StaticTarget
+    | IfaceTarget
+    | FieldTarget
+    | VarTarget
+    | GlobalTarget
+    | LitTarget
+    | LibTarget
+    | FuncValueTarget
+)
+
+
+class GVR(NamedTuple):
+    """An API resource named by the code: a GroupVersionResource value, or an API object's type."""
+
+    group: str
+    version: str
+    resource: str
 
 
 def summarize_package(
@@ -52,7 +240,7 @@ def summarize_package(
         for i, fn in enumerate(facts.funcs):
             if fn.parent is None:
                 try:
-                    _RootAnalyzer(pkg, path, facts, i, ctx, index, models, out).run()
+                    _BodyAnalyzer(pkg, path, facts, i, ctx, index, models, out).run()
                 except RecursionError:
                     out.errors.append(f"{path}:{fn.line}: {fn.outer}: expression nesting too deep")
     return out
@@ -64,7 +252,7 @@ class _Base:
     def __init__(
         self,
         pkg: str,
-        path: str,
+        file: str,
         facts: FileFacts,
         ctx: FileCtx,
         index: ProgramIndex,
@@ -72,58 +260,68 @@ class _Base:
         out: PackageSummary,
     ):
         self.pkg = pkg
-        self.path = path
+        self.file = file
         self.facts = facts
         self.ctx = ctx
         self.index = index
         self.models = models
         self.out = out
         self.tparams: tuple[str, ...] = ()
-        self.vtypes: list = []
-        self.var_funcs: dict[int, set] = defaultdict(set)
-        self.var_comp: dict[int, tuple] = {}
-        self.var_model: dict[int, tuple] = {}
-        self.var_init: dict[int, tuple] = {}  # first value assigned to each local
-        self.param_of: dict[int, dict[int, int]] = {}  # unit -> uid -> param index
+        self.vtypes: list[CanonType | None] = []
+        self.var_funcs: dict[int, set[FuncValue]] = defaultdict(set)
+        self.var_comp: dict[int, Expr] = {}
+        self.var_model: dict[int, ModelType] = {}
+        self.var_init: dict[int, Expr] = {}  # first value assigned to each local
+        self.param_of: dict[int, dict[int, int]] = {}  # unit -> uid -> param position
         self.unit = -1  # the function being analysed (none for package-level initializers)
+        # once every local's type is settled (the body analyzer's second pass), types of expressions
+        # and call targets are memoized by the identity of the IR tuple
+        self.settled = False
+        self.type_memo: dict[int, CanonType | None] = {}
+        self.target_memo: dict[int, CallTarget] = {}
+        self.pinned: list[Expr] = []
 
     # ------------------------------------------------------------ types
-    def rtype(self, t):
+    def rtype(self, t: TypeExpr | None) -> CanonType | None:
         """Qualifier-form type from this file -> canonical (model types for library types)."""
         return self.modelize(self.index.resolve_type(t, self.ctx, self.tparams)) if t is not None else None
 
-    def modelize(self, t):
-        if t is None:
-            return None
-        base = t[1] if t[0] == "p" else t
-        if base[0] == "n" and base[1]:
-            m = self.models.type_model(base[1], base[2])
-            if m is not None:
-                return m
+    def modelize(self, t: CanonType | None) -> CanonType | None:
+        """A library type (or a pointer to one) with a model: that model; any other type: itself."""
+        match t:
+            case ("p", ("n", pkg, name, _targs)) | ("n", pkg, name, _targs) if pkg:
+                m = self.models.type_model(pkg, name)
+                if m is not None:
+                    return m
         return t
 
-    def concrete_type(self, t) -> tuple | None:
+    def concrete_type(self, t: CanonType | None) -> TypeKey | None:
         """(pkg, name) of an in-tree named type, not an interface, under any pointers: a type
         whose methods a call can be narrowed to."""
-        if t is None or t[0] == "M":
-            return None
-        base = deref(t)
-        if base[0] == "n" and (base[1], base[2]) in self.index.types and not self.index.is_interface(base):
-            return (base[1], base[2])
+        key = named_key(t)
+        if key is not None and key in self.index.types and not self.index.is_interface(deref(t)):  # type: ignore[arg-type]  # t is a type when key is set
+            return key
         return None
 
-    def is_builtin(self, F) -> bool:
+    def is_builtin(self, F: Expr) -> bool:
         """A call of a Go builtin (make, append, len, ...) that no package-level name shadows."""
-        return (
-            F[0] == "id"
-            and F[1] in BUILTIN_FUNCS
-            and (self.pkg, F[1]) not in self.index.values
-            and f"{self.pkg}.{F[1]}" not in self.index.funcs
-        )
+        match F:
+            case ("id", name) if name in BUILTIN_FUNCS:
+                return (
+                    self.pkg,
+                    name,
+                ) not in self.index.values and f"{self.pkg}.{name}" not in self.index.funcs
+        return False
 
-    def type_argument(self, expr):
+    def type_argument(self, expr: Expr) -> CanonType | None:
         """The type make's or new's first argument names."""
-        return self.named_type_of_expr(expr) or (self.rtype(expr[1]) if expr[0] == "T" else None)
+        named = self.named_type_of_expr(expr)
+        if named:
+            return named
+        match expr:
+            case ("T", texpr):
+                return self.rtype(texpr)
+        return None
 
     def is_import(self, name: str) -> bool:
         return (
@@ -132,142 +330,134 @@ class _Base:
             and f"{self.pkg}.{name}" not in self.index.funcs
         )
 
-    def qualified(self, expr) -> tuple[str, str] | None:
+    def qualified(self, expr: Expr) -> tuple[str, str] | None:
         """('.', ('id', q), name) with q an import -> (package path, name)."""
-        if expr[0] == "." and expr[1][0] == "id" and self.is_import(expr[1][1]):
-            return self.ctx.imports[expr[1][1]], expr[2]
+        match expr:
+            case (".", ("id", q), name) if self.is_import(q):
+                return self.ctx.imports[q], name
         return None
 
-    def named_type_of_expr(self, expr):
+    def named_type_of_expr(self, expr: Expr) -> CanonType | None:
         """An expression that denotes a type (conversion target): its canonical type, else None."""
-        kind = expr[0]
-        if kind == "T":
-            return self.rtype(expr[1])
-        if kind == "id":
-            name = expr[1]
-            if (self.pkg, name) in self.index.types:
-                return ("n", self.pkg, name, ())
-            if name in (
-                "string",
-                "int",
-                "int32",
-                "int64",
-                "uint",
-                "uint32",
-                "uint64",
-                "float64",
-                "float32",
-                "bool",
-                "byte",
-                "rune",
-                "error",
-                "any",
-                "uint8",
-                "int8",
-                "int16",
-                "uint16",
-                "uintptr",
-            ):
-                return ("n", "", name, ())
-            return None
-        q = self.qualified(expr) if kind == "." else None
-        if q is not None and (
-            q in self.index.types
-            or (
-                q[1][:1].isupper()
-                and f"{q[0]}.{q[1]}" not in self.index.funcs
-                and q not in self.index.values
-                and self.models.func(f"{q[0]}.{q[1]}") is None
-                and self.models.type_model(*q) is not None
-            )
-        ):
-            return self.modelize(("n", q[0], q[1], ()))
-        if kind == "[]" and expr[1][0] in ("id", "."):
-            return self.named_type_of_expr(expr[1])
+        match expr:
+            case (".", *_):
+                q = self.qualified(expr)
+                if q is None:
+                    return None
+                pkg, name = q
+                if q in self.index.types or (
+                    name[:1].isupper()
+                    and f"{pkg}.{name}" not in self.index.funcs
+                    and q not in self.index.values
+                    and self.models.func(f"{pkg}.{name}") is None
+                    and self.models.type_model(pkg, name) is not None
+                ):
+                    return self.modelize(("n", pkg, name, ()))
+                return None
+            case ("id", name):
+                if (self.pkg, name) in self.index.types:
+                    return ("n", self.pkg, name, ())
+                if name in CONVERSION_TYPES:
+                    return ("n", "", name, ())
+                return None
+            case ("T", texpr):
+                return self.rtype(texpr)
+            case ("[]", ("id" | ".", *_) as generic, _idx):
+                return self.named_type_of_expr(generic)
         return None
 
-    def type_of(self, expr, depth: int = 0):
+    def type_of(self, expr: Expr, depth: int = 0) -> CanonType | None:
+        if depth == 0 and self.settled:
+            key = id(expr)
+            if key in self.type_memo:
+                return self.type_memo[key]
+            self.pinned.append(expr)  # a memo by id must keep its key alive
+            t = self.type_memo[key] = self.infer_type(expr, 0)
+            return t
+        return self.infer_type(expr, depth)
+
+    def infer_type(self, expr: Expr, depth: int) -> CanonType | None:
+        """The type of an expression (a model for library values); None when unknown."""
         if depth > 30:
             return None
-        kind = expr[0]
-        if kind == "v":
-            uid = expr[1]
-            return self.var_model.get(uid) or (self.vtypes[uid] if uid < len(self.vtypes) else None)
-        if kind == "id":
-            return self.global_type(self.pkg, expr[1])
-        if kind == ".":
-            q = self.qualified(expr)
-            if q is not None:
-                return self.global_type(q[0], q[1])
-            base = self.type_of(expr[1], depth + 1)
-            if base is None:
+        match expr:
+            case ("v", uid):
+                return self.var_model.get(uid) or (self.vtypes[uid] if uid < len(self.vtypes) else None)
+            case ("call", *_):
+                return next(iter(self.call_results(expr, depth)), None)
+            case (".", x, name):
+                q = self.qualified(expr)
+                if q is not None:
+                    return self.global_type(*q)
+                base = self.type_of(x, depth + 1)
+                if base is None or isinstance(base, ModelType):
+                    return None
+                found = self.index.field(base, name)
+                if found is not None:
+                    return self.modelize(found.type)
+                m = self.index.method(base, name)
+                if m is not None and m.qname is not None:
+                    return self.index.func_type(m.qname)
                 return None
-            if base[0] == "M":
-                return None
-            found = self.index.field(base, expr[2])
-            if found is not None:
-                return self.modelize(found[0])
-            m = self.index.method(base, expr[2])
-            if m is not None and m[0] is not None:
-                return self.index.func_type(m[0])
-            return None
-        if kind == "call":
-            results = self.call_results(expr, depth)
-            return results[0] if results else None
-        if kind == "comp":
-            return self.rtype(expr[1]) if expr[1] is not None else None
-        if kind == "u":
-            op = expr[1]
-            inner = self.type_of(expr[2], depth + 1)
-            if inner is None:
-                return None
-            if op == "&":
-                return inner if inner[0] == "M" else ("p", inner)
-            if op == "*":
-                return inner[1] if inner[0] == "p" else inner
-            if op == "<-":
-                u = self.index.underlying(inner) if inner[0] == "n" else inner
-                return self.modelize(u[1]) if u[0] == "c" else None
-            if op == "!":
-                return BOOL
-            return inner
-        if kind == "b":
-            if expr[1] in ("==", "!=", "<", "<=", ">", ">=", "&&", "||"):
-                return BOOL
-            return self.type_of(expr[2], depth + 1)
-        if kind == "[]":
-            inner = self.type_of(expr[1], depth + 1)
-            if inner is None or inner[0] == "M":
-                return None
-            u = self.index.underlying(deref(inner)) if deref(inner)[0] == "n" else deref(inner)
-            if u[0] in ("s", "a"):
-                return self.modelize(u[1])
-            if u[0] == "m":
-                return self.modelize(u[2])
-            if u[0] == "f":  # generic function instantiation f[T]
+            case ("id", name):
+                return self.global_type(self.pkg, name)
+            case ("comp", texpr, _elems, _line):
+                return self.rtype(texpr) if texpr is not None else None
+            case ("u", op, x):
+                inner = self.type_of(x, depth + 1)
+                if inner is None:
+                    return None
+                if op == "&":
+                    return inner if isinstance(inner, ModelType) else ("p", inner)
+                if op == "*":
+                    match inner:
+                        case ("p", elem):
+                            return elem
+                    return inner
+                if op == "<-":
+                    match self.index.underlying(inner):
+                        case ("c", elem, _direction):
+                            return self.modelize(elem)
+                    return None
+                if op == "!":
+                    return BOOL
                 return inner
-            if u == STRING:
-                return ("n", "", "byte", ())
-            return None
-        if kind == "[:]":
-            return self.type_of(expr[1], depth + 1)
-        if kind == "assert":
-            return self.rtype(expr[2]) if expr[2] is not None else self.type_of(expr[1], depth + 1)
-        if kind == "fl":
-            fn = self.facts.funcs[expr[1]]
-            return (
-                "f",
-                tuple(self.rtype(t) for _u, t in fn.params),
-                tuple(self.rtype(t) for _u, t in fn.results),
-                fn.variadic,
-            )
-        if kind == "lit":
-            return {"s": STRING, "i": INT, "f": ("n", "", "float64", ()), "r": ("n", "", "rune", ())}.get(
-                expr[1]
-            )
+            case ("lit", literal, _value):
+                return LITERAL_TYPES.get(literal)
+            case ("[]", x, _idx):
+                inner = self.type_of(x, depth + 1)
+                if inner is None or isinstance(inner, ModelType):
+                    return None
+                u = self.index.underlying(deref(inner))
+                match u:
+                    case ("s" | "a", elem):
+                        return self.modelize(elem)
+                    case ("m", _key, value):
+                        return self.modelize(value)
+                    case ("f", *_):  # generic function instantiation f[T]
+                        return inner
+                if u == STRING:
+                    return BYTE
+                return None
+            case ("assert", x, texpr):
+                return self.rtype(texpr) if texpr is not None else self.type_of(x, depth + 1)
+            case ("b", op, x, _y):
+                if op in BOOLEAN_OPERATORS:
+                    return BOOL
+                return self.type_of(x, depth + 1)
+            case ("fl", i):
+                fn = self.facts.funcs[i]
+                return (
+                    "f",
+                    tuple(self.rtype(t) for _u, t in fn.params),
+                    tuple(self.rtype(t) for _u, t in fn.results),
+                    fn.variadic,
+                )
+            case ("[:]", x):
+                return self.type_of(x, depth + 1)
         return None
 
-    def global_type(self, pkg: str, name: str):
+    def global_type(self, pkg: str, name: str) -> CanonType | None:
         info = self.index.values.get((pkg, name))
         if info is not None:
             return self.modelize(info.type)
@@ -276,79 +466,73 @@ class _Base:
             return self.index.func_type(qname)
         return None
 
-    def call_results(self, expr, depth: int = 0) -> tuple:
+    def call_results(self, expr: Expr, depth: int = 0) -> tuple[CanonType | None, ...]:
         """Types of the results of a call expression."""
         _c, F, args, _line, _spread = expr
         if self.is_builtin(F):
-            name = F[1]
+            _id, name = F
             if name == "make" and args:
-                t = self.type_argument(args[0])
+                t = self.type_argument(_first(args))
                 return (t,) if t is not None else ()
             if name == "new" and args:
-                t = self.type_argument(args[0])
+                t = self.type_argument(_first(args))
                 return (("p", t),) if t is not None else ()
             if name == "append" and args:
-                return (self.type_of(args[0], depth + 1),)
+                return (self.type_of(_first(args), depth + 1),)
             if name in ("len", "cap", "copy"):
                 return (INT,)
-            if name == "recover":
-                return ()
             return ()
         conv = self.named_type_of_expr(F)
         if conv is not None:
             return (conv,)
-        target = self.resolve_target(F, depth)
-        kind = target[0]
-        if kind == "model_method":
-            _k, recv_model, eff, method, _recv = target
-            if eff is not None and eff.gives is not None:
-                return (self.model_result(recv_model, eff, method, args),)
-            return ()
-        if kind == "model_func":
-            eff = target[1]
-            if eff.gives:
-                return (self.model_result(ModelType(eff.gives), eff, "", args),)
-            return ()
-        if kind in ("static", "iface_method"):
-            qname = target[1]
-            if kind == "iface_method":
-                sig = target[3]
-                return tuple(self.modelize(r) for r in sig[2]) if sig is not None else ()
-            fi = self.index.funcs.get(qname)
-            if fi is None:
+        ft: CanonType | None
+        match self.resolve_target(F, depth):
+            case ModelMethodCall(model=recv_model, effect=eff, method=method):
+                if eff is not None and eff.gives is not None:
+                    return (self.model_result(recv_model, eff, method, args),)
                 return ()
-            return tuple(self.modelize(r) for r in fi.results)
-        if kind in ("funcvalue", "field", "var", "global"):
+            case ModelFuncCall(effect=eff):
+                if eff.gives:
+                    return (self.model_result(ModelType(eff.gives), eff, "", args),)
+                return ()
+            case IfaceTarget(sig=sig):
+                match sig:
+                    case ("f", _params, results, _variadic):
+                        return tuple(self.modelize(r) for r in results)
+                return ()
+            case StaticTarget(qname=qname):
+                fi = self.index.funcs.get(qname)
+                return tuple(self.modelize(r) for r in fi.results) if fi is not None else ()
             # a func-valued field, variable or value: its declared func type gives the results
-            if kind == "field":
-                ft = target[4]
-            elif kind == "var":
-                ft = self.vtypes[target[1]] if target[1] < len(self.vtypes) else None
-            elif kind == "global":
-                ft = self.global_type(target[1], target[2])
-            else:
-                ft = target[1]
-            if ft is not None and ft[0] != "M":
-                u = self.index.underlying(ft) if ft[0] == "n" else ft
-                if u[0] == "f":
-                    return tuple(self.modelize(r) for r in u[2])
+            case FieldTarget(type=ft) | FuncValueTarget(type=ft):
+                pass
+            case VarTarget(uid=uid):
+                ft = self.vtypes[uid] if uid < len(self.vtypes) else None
+            case GlobalTarget(pkg=pkg, name=name):
+                ft = self.global_type(pkg, name)
+            case _:
+                return ()
+        if ft is not None and not isinstance(ft, ModelType):
+            match self.index.underlying(ft):
+                case ("f", _params, results, _variadic):
+                    return tuple(self.modelize(r) for r in results)
         return ()
 
-    def model_result(self, recv_model, eff: Effect, method: str, args) -> tuple:
+    def model_result(self, recv_model: ModelType, eff: Effect, method: str, args: tuple) -> ModelType | None:
         result = self.models.result_of_call(recv_model, eff, method)
         if result is None:
             return None
         if eff.gvr_arg is not None and eff.gvr_arg < len(args):
             g = self.gvr_of(args[eff.gvr_arg])
             result = (
-                result.with_attrs(group=g[0], version=g[1], resource=g[2])
+                result.with_attrs(group=g.group, version=g.version, resource=g.resource)
                 if g
                 else result.with_attrs(resource="*", group="")
             )
         if eff.object_arg is not None and eff.object_arg < len(args):
             gr = self.object_resource(args[eff.object_arg])
             if gr is not None:
-                result = result.with_attrs(group=gr[0], resource=gr[1], version=gr[2])
+                result = result.with_attrs(group=gr.group, resource=gr.resource, version=gr.version)
         if eff.resource_arg is not None and eff.resource_arg < len(args):
             s = self.const_string(args[eff.resource_arg])
             result = result.with_attrs(resource=s if s is not None else "*")
@@ -360,348 +544,359 @@ class _Base:
             result = result.with_attrs(subresource=s or "*")
         return result
 
-    def resolve_target(self, F, depth: int = 0) -> tuple:
+    def resolve_target(self, F: Expr, depth: int = 0) -> CallTarget:
         """resolve_target_in_tree, with calls into library packages (models.toml [library]) turned
         into library calls: their source is never followed."""
-        target = self.resolve_target_in_tree(F, depth)
-        kind = target[0]
-        if kind == "static":
-            fi = self.index.funcs.get(target[1])
-            if fi is not None and self.models.is_library(fi.pkg):
-                return ("lib", target[1], target[2])
-        elif kind == "iface_method":
-            iface = target[2][0]
-            if self.models.is_library(iface[0]):
-                return ("lib", f"{iface[0]}.{iface[1]}.{target[2][1]}", target[2][2])
-        elif kind == "field" and self.models.is_library(target[1][0]):
-            return ("lib", f"{target[1][0]}.{target[1][1]}.{target[2]}", target[3])
+        if depth == 0 and self.settled:
+            key = id(F)
+            found = self.target_memo.get(key)
+            if found is None:
+                self.pinned.append(F)
+                found = self.target_memo[key] = self.library_target(self.resolve_target_in_tree(F, 0))
+            return found
+        return self.library_target(self.resolve_target_in_tree(F, depth))
+
+    def library_target(self, target: CallTarget) -> CallTarget:
+        match target:
+            case StaticTarget(qname=qname, recv=recv):
+                fi = self.index.funcs.get(qname)
+                if fi is not None and self.models.is_library(fi.pkg):
+                    return LibTarget(qname, recv)
+            case IfaceTarget(iface=(pkg, name), method=method, recv=recv) if self.models.is_library(pkg):
+                return LibTarget(f"{pkg}.{name}.{method}", recv)
+            case FieldTarget(owner=(pkg, name), field=fname, recv=recv) if self.models.is_library(pkg):
+                return LibTarget(f"{pkg}.{name}.{fname}", recv)
         return target
 
-    def resolve_target_in_tree(self, F, depth: int = 0) -> tuple:
-        """What a call's function expression refers to (no side effects).
-
-        ('model_method', recv model, effect, method, recv expr) | ('model_func', effect, name) |
-        ('static', qname, recv expr, embedded path) | ('iface_method', qname_or_None, (iface, method, recv expr), sig) |
-        ('field', struct key, field, recv expr, type) | ('var', uid) | ('global', pkg, name) |
-        ('lit', qname) | ('lib', name, recv expr) | ('funcvalue', type)
-        """
-        kind = F[0]
-        if kind == "fl":
-            return ("lit", func_qname(self.pkg, self.facts.funcs[F[1]]))
-        if kind == "[]":  # generic instantiation
-            return self.resolve_target(F[1], depth + 1)
-        if kind == "v":
-            return ("var", F[1])
-        if kind == "id":
-            name = F[1]
-            qname = f"{self.pkg}.{name}"
-            if qname in self.index.funcs:
-                return ("static", qname, None, ())
-            if (self.pkg, name) in self.index.values:
-                return ("global", self.pkg, name)
-            return ("lib", name, None)
-        if kind == ".":
-            q = self.qualified(F)
-            if q is not None:
-                path, name = q
-                qname = f"{path}.{name}"
-                eff = self.models.func(qname)
-                if eff is not None:
-                    return ("model_func", eff, qname)
+    def resolve_target_in_tree(self, F: Expr, depth: int = 0) -> CallTarget:
+        """What a call's function expression refers to (no side effects)."""
+        match F:
+            case (".", recv, method):
+                return self.resolve_selector(F, recv, method, depth)
+            case ("id", name):
+                qname = f"{self.pkg}.{name}"
                 if qname in self.index.funcs:
-                    return ("static", qname, None, ())
-                if (path, name) in self.index.values:
-                    return ("global", path, name)
-                return ("lib", qname, None)
-            recv = F[1]
-            rt = self.type_of(recv, depth + 1)
-            method = F[2]
-            if rt is None:
-                return ("lib", method, recv)
-            if rt[0] == "M":
-                return ("model_method", rt, self.models.call(rt, method), method, recv)
-            base = deref(rt)
-            if base[0] == "n":
-                modelled = self.models.func(f"{base[1]}.{base[2]}.{method}")
-                if modelled is not None:  # a modelled library method wins over its source
-                    return ("model_func", modelled, f"{base[1]}.{base[2]}.{method}")
-                if self.index.is_interface(base):
-                    inherited = self.embedded_model(base, method)
-                    if inherited is not None:  # Informer[T] embeds cache.SharedIndexInformer
-                        return ("model_method", inherited, self.models.call(inherited, method), method, recv)
-                    ims = self.index.iface_methods(base)
-                    if ims is not None and method in ims:
-                        return ("iface_method", None, ((base[1], base[2]), method, recv), ims[method])
-                found = self.index.method(base, method)
-                if found is not None:
-                    if found[0] is not None:
-                        return ("static", found[0], recv, found[1])
-                    emb_path, iface = found.embedded, found.iface
-                    ims = self.index.iface_methods(iface) or {}
-                    m = self.models.type_model(iface[1], iface[2])
-                    if m is not None:
-                        return (
-                            "model_method",
-                            m,
-                            self.models.call(m, method),
-                            method,
-                            ("emb", recv, emb_path),
-                        )
-                    return (
-                        "iface_method",
-                        None,
-                        ((iface[1], iface[2]), method, ("emb", recv, emb_path)),
-                        ims.get(method),
-                    )
-                fld = self.index.field(base, method)
-                if fld is not None:
-                    return ("field", fld[2] or (base[1], base[2]), method, recv, fld[0])
-                return ("lib", f"{base[1]}.{base[2]}.{method}", recv)
-            if rt[0] == "f":
-                return ("funcvalue", rt)
-            return ("lib", method, recv)
-        if kind == "call":
-            return ("funcvalue", self.type_of(F, depth + 1))
-        return ("lib", "?", None)
+                    return StaticTarget(qname, None, ())
+                if (self.pkg, name) in self.index.values:
+                    return GlobalTarget(self.pkg, name)
+                return LibTarget(name, None)
+            case ("v", uid):
+                return VarTarget(uid)
+            case ("fl", i):
+                return LitTarget(func_qname(self.pkg, self.facts.funcs[i]))
+            case ("[]", generic, _idx):  # generic instantiation
+                return self.resolve_target(generic, depth + 1)
+            case ("call", *_):
+                return FuncValueTarget(self.type_of(F, depth + 1))
+        return LibTarget("?", None)
 
-    def embedded_model(self, iface, method: str, depth: int = 0):
+    def resolve_selector(self, F: Expr, recv: Expr, method: str, depth: int) -> CallTarget:
+        """The target of a call of `recv.method` (F): a package member, a method or a func field."""
+        q = self.qualified(F)
+        if q is not None:
+            path, name = q
+            qname = f"{path}.{name}"
+            eff = self.models.func(qname)
+            if eff is not None:
+                return ModelFuncCall(eff, qname)
+            if qname in self.index.funcs:
+                return StaticTarget(qname, None, ())
+            if q in self.index.values:
+                return GlobalTarget(path, name)
+            return LibTarget(qname, None)
+        rt = self.type_of(recv, depth + 1)
+        if rt is None:
+            return LibTarget(method, recv)
+        if isinstance(rt, ModelType):
+            return ModelMethodCall(rt, self.models.call(rt, method), method, recv)
+        base = deref(rt)
+        match base:
+            case ("n", bpkg, bname, _targs):
+                pass
+            case _:
+                match rt:
+                    case ("f", *_):
+                        return FuncValueTarget(rt)
+                return LibTarget(method, recv)
+        member = f"{bpkg}.{bname}.{method}"
+        modelled = self.models.func(member)
+        if modelled is not None:  # a modelled library method wins over its source
+            return ModelFuncCall(modelled, member)
+        if self.index.is_interface(base):
+            inherited = self.embedded_model(base, method)
+            if inherited is not None:  # Informer[T] embeds cache.SharedIndexInformer
+                return ModelMethodCall(inherited, self.models.call(inherited, method), method, recv)
+            ims = self.index.iface_methods(base)
+            if ims is not None and method in ims:
+                return IfaceTarget((bpkg, bname), method, recv, ims[method])
+        found = self.index.method(base, method)
+        if found is not None:
+            if found.qname is not None:
+                return StaticTarget(found.qname, recv, found.embedded)
+            iface = found.iface
+            ipkg, iname = named_key(iface)  # type: ignore[misc]  # an embedded interface is a named type
+            on = ("emb", recv, found.embedded)
+            m = self.models.type_model(ipkg, iname)
+            if m is not None:
+                return ModelMethodCall(m, self.models.call(m, method), method, on)
+            return IfaceTarget((ipkg, iname), method, on, (self.index.iface_methods(iface) or {}).get(method))
+        fld = self.index.field(base, method)
+        if fld is not None:
+            return FieldTarget(fld.owner or (bpkg, bname), method, recv, fld.type)
+        return LibTarget(member, recv)
+
+    def embedded_model(self, iface: CanonType, method: str, depth: int = 0) -> ModelType | None:
         """The modelled library interface an in-tree interface embeds and takes `method` from."""
         if depth > 4:
             return None
-        u = self.index.underlying(iface)
-        if u[0] != "i" or any(name == method for name, _sig in u[1]):
-            return None
-        for emb in u[2]:
-            if emb[0] != "n":
-                continue
-            m = self.models.type_model(emb[1], emb[2])
-            if m is not None and self.models.call(m, method) is not None:
-                return m
-            found = self.embedded_model(emb, method, depth + 1)
-            if found is not None:
-                return found
+        match self.index.underlying(iface):
+            case ("i", methods, embeds) if not any(name == method for name, _sig in methods):
+                pass
+            case _:
+                return None
+        for emb in embeds:
+            match emb:
+                case ("n", epkg, ename, _targs):
+                    m = self.models.type_model(epkg, ename)
+                    if m is not None and self.models.call(m, method) is not None:
+                        return m
+                    found = self.embedded_model(emb, method, depth + 1)
+                    if found is not None:
+                        return found
         return None
 
     # ------------------------------------------------------------ constant values
-    def const_string(self, expr) -> str | None:
-        kind = expr[0]
-        if kind == "lit" and expr[1] == "s":
-            return expr[2]
-        if kind == "id":
-            info = self.index.values.get((self.pkg, expr[1]))
-            return info.string if info is not None else None
-        if kind == ".":
-            q = self.qualified(expr)
-            if q is not None:
-                info = self.index.values.get(q)
+    def const_string(self, expr: Expr) -> str | None:
+        match expr:
+            case ("lit", "s", text):
+                return text
+            case ("id", name):
+                info = self.index.values.get((self.pkg, name))
                 return info.string if info is not None else None
-        if kind == "call" and len(expr[2]) == 1 and self.named_type_of_expr(expr[1]) is not None:
-            return self.const_string(expr[2][0])  # string("pods")
+            case (".", *_):
+                q = self.qualified(expr)
+                if q is not None:
+                    info = self.index.values.get(q)
+                    return info.string if info is not None else None
+            case ("call", F, (arg,), _line, _spread) if self.named_type_of_expr(F) is not None:
+                return self.const_string(arg)  # string("pods")
         return None
 
-    def gvr_of(self, expr) -> tuple[str, str, str] | None:
-        """(group, version, resource) of a GroupVersionResource expression, when constant."""
-        kind = expr[0]
-        if kind == "u" and expr[1] == "&":
-            return self.gvr_of(expr[2])
-        if kind == "comp":
-            fields: dict[str, str] = {}
-            positional = []
-            for key, val in expr[2]:
-                s = self.const_string(val)
-                if key is None:
-                    positional.append(s)
-                elif key[0] == "key" and s is not None:
-                    fields[key[1]] = s
-            if positional and len(positional) == 3:
-                fields = {
-                    "Group": positional[0] or "",
-                    "Version": positional[1] or "",
-                    "Resource": positional[2] or "",
-                }
-            if "Resource" in fields:
-                return fields.get("Group", ""), fields.get("Version", ""), fields["Resource"]
-            return None
-        if kind == "v":
-            m = self.var_model.get(expr[1])
-            if (
-                m is not None
-                and m.name in ("gvr", "informer", "dynresource")
-                and m.resource
-                and m.resource != "*"
-            ):
-                return m.group, m.version, m.resource
-            init = self.var_init.get(expr[1])
-            return self.gvr_of(init) if init is not None and init is not expr else None
-        if kind in ("id", "."):
-            key = (self.pkg, expr[1]) if kind == "id" else self.qualified(expr)
-            if key is not None:
-                info = self.index.values.get(key)
-                if info is not None and info.fields and "Resource" in info.fields:
-                    return (
-                        info.fields.get("Group", ""),
-                        info.fields.get("Version", ""),
-                        info.fields["Resource"],
-                    )
-            return None
-        if kind == "call":
-            F = expr[1]
-            if F[0] == "." and F[2] == "WithResource" and expr[2]:
-                res = self.const_string(expr[2][0])
-                group = self.group_of_groupversion(F[1])
-                if res is not None:
-                    return group or "", "", res
-            t = self.type_of(expr)
-            if isinstance(t, ModelType) and t.name == "gvr" and t.resource:
-                return t.group, t.version, t.resource
+    def gvr_of(self, expr: Expr) -> GVR | None:
+        """The resource a GroupVersionResource expression names, when constant."""
+        match expr:
+            case ("u", "&", x):
+                return self.gvr_of(x)
+            case ("comp", _texpr, elems, _line):
+                fields: dict[str, str] = {}
+                positional = []
+                for key, val in elems:
+                    s = self.const_string(val)
+                    match key:
+                        case None:
+                            positional.append(s)
+                        case ("key", fname, _uid) if s is not None:
+                            fields[fname] = s
+                if positional and len(positional) == 3:
+                    group, version, resource = positional
+                    fields = {"Group": group or "", "Version": version or "", "Resource": resource or ""}
+                if "Resource" in fields:
+                    return GVR(fields.get("Group", ""), fields.get("Version", ""), fields["Resource"])
+                return None
+            case ("v", uid):
+                m = self.var_model.get(uid)
+                if (
+                    m is not None
+                    and m.name in ("gvr", "informer", "dynresource")
+                    and m.resource
+                    and m.resource != "*"
+                ):
+                    return GVR(m.group, m.version, m.resource)
+                init = self.var_init.get(uid)
+                return self.gvr_of(init) if init is not None and init is not expr else None
+            case ("id", name):
+                return self.gvr_value((self.pkg, name))
+            case (".", *_):
+                q = self.qualified(expr)
+                return self.gvr_value(q) if q is not None else None
+            case ("call", F, args, _line, _spread):
+                match F, args:
+                    case (".", group_version, "WithResource"), (first, *_):
+                        res = self.const_string(first)
+                        group = self.group_of_groupversion(group_version)
+                        if res is not None:
+                            return GVR(group or "", "", res)
+                t = self.type_of(expr)
+                if isinstance(t, ModelType) and t.name == "gvr" and t.resource:
+                    return GVR(t.group, t.version, t.resource)
         return None
 
-    def group_of_groupversion(self, expr) -> str | None:
+    def gvr_value(self, key: tuple[str, str]) -> GVR | None:
+        """The resource a package-level GroupVersionResource value names."""
+        info = self.index.values.get(key)
+        if info is not None and info.fields and "Resource" in info.fields:
+            return GVR(info.fields.get("Group", ""), info.fields.get("Version", ""), info.fields["Resource"])
+        return None
+
+    def group_of_groupversion(self, expr: Expr) -> str | None:
         """v1.SchemeGroupVersion / apps.SchemeGroupVersion -> the API group of that package."""
-        if expr[0] == ".":
-            q = self.qualified(expr)
-            if q is not None:
-                return self.models.api_group_of_package(q[0])
-        if expr[0] == "comp":
-            for key, val in expr[2]:
-                if key is not None and key[0] == "key" and key[1] == "Group":
-                    return self.const_string(val)
+        match expr:
+            case (".", *_):
+                q = self.qualified(expr)
+                if q is not None:
+                    pkg, _name = q
+                    return self.models.api_group_of_package(pkg)
+            case ("comp", _texpr, elems, _line):
+                for key, val in elems:
+                    match key:
+                        case ("key", "Group", _uid):
+                            return self.const_string(val)
         return None
 
-    def object_resource(self, expr) -> tuple[str, str, str] | None:
-        """&v1.Pod{} -> ('', 'pods', 'v1'): the API resource of an object's type."""
+    def object_resource(self, expr: Expr) -> GVR | None:
+        """&v1.Pod{} -> ('', 'v1', 'pods'): the API resource of an object's type."""
         t = self.type_of(expr)
-        if t is None or t[0] == "M":
+        if t is None or isinstance(t, ModelType):
             return None
-        base = deref(t)
-        if base[0] != "n" or not base[1]:
-            return None
-        group = self.models.api_group_of_package(base[1])
-        if group is None:
-            return None
-        version = base[1].rsplit("/", 1)[-1]
-        return group, self.models.resource_of_kind(base[2]), version if version.startswith("v") else ""
+        match deref(t):
+            case ("n", pkg, name, _targs) if pkg:
+                group = self.models.api_group_of_package(pkg)
+                if group is None:
+                    return None
+                version = pkg.rsplit("/", 1)[-1]
+                return GVR(
+                    group, version if version.startswith("v") else "", self.models.resource_of_kind(name)
+                )
+        return None
 
     # ------------------------------------------------------------ func values
-    def func_values(self, expr, depth: int = 0) -> tuple:
+    def func_values(self, expr: Expr, depth: int = 0) -> tuple[FuncValue, ...]:
         """The functions an expression of func type may denote (library functions excluded)."""
         return tuple(fv for fv in self.func_values_any(expr, depth) if not self.library_value(fv))
 
-    def library_value(self, fv) -> bool:
-        if fv[0] in ("func", "method"):
-            fi = self.index.funcs.get(fv[1])
-            return fi is None or self.models.is_library(fi.pkg)
-        if fv[0] in ("field", "ifacemethod"):
-            return self.models.is_library(fv[1][0])
+    def library_value(self, fv: FuncValue) -> bool:
+        match fv:
+            case FuncRef(qname=qname) | MethodValue(qname=qname):
+                fi = self.index.funcs.get(qname)
+                return fi is None or self.models.is_library(fi.pkg)
+            case FieldFunc(owner=(pkg, _)) | IfaceMethod(iface=(pkg, _)):
+                return self.models.is_library(pkg)
         return False
 
-    def func_values_any(self, expr, depth: int = 0) -> tuple:
+    def func_values_any(self, expr: Expr, depth: int = 0) -> tuple[FuncValue, ...]:
         if depth > 12:
             return ()
-        kind = expr[0]
-        if kind == "fl":
-            return (("lit", func_qname(self.pkg, self.facts.funcs[expr[1]])),)
-        if kind == "[]":
-            return self.func_values(expr[1], depth + 1)
-        if kind == "id":
-            qname = f"{self.pkg}.{expr[1]}"
-            if qname in self.index.funcs:
-                return (("func", qname),)
-            if (self.pkg, expr[1]) in self.index.values:
-                return (("gvar", self.pkg, expr[1]),)
-            return ()
-        if kind == "v":
-            found = tuple(sorted(self.var_funcs.get(expr[1], ())))
-            params = self.param_of.get(self.unit, {})
-            if params.get(expr[1], -1) >= 0:
-                found += (("param", params[expr[1]]),)
-            return found
-        if kind == ".":
-            q = self.qualified(expr)
-            if q is not None:
-                qname = f"{q[0]}.{q[1]}"
-                if q in self.index.values:
-                    return (("gvar", q[0], q[1]),)
-                return (("func", qname),) if qname in self.index.funcs else ()
-            rt = self.type_of(expr[1], depth + 1)
-            if rt is None or rt[0] == "M":
+        match expr:
+            case ("v", uid):
+                found: tuple[FuncValue, ...] = tuple(sorted(self.var_funcs.get(uid, ())))
+                params = self.param_of.get(self.unit, {})
+                if params.get(uid, -1) >= 0:
+                    found += (OwnParam(params[uid]),)
+                return found
+            case ("call", F, args, _line, _spread):
+                ft = next(iter(self.call_results(expr, depth + 1)), None)
+                if ft is None or isinstance(ft, ModelType) or not _is_func(self.index.underlying(ft)):
+                    return ()
+                callee = self.callee_values(self.resolve_target(F, depth + 1))
+                if callee:
+                    return (ReturnedBy(callee, tuple(self.func_values(a, depth + 1) for a in args)),)
+            case (".", x, name):
+                q = self.qualified(expr)
+                if q is not None:
+                    if q in self.index.values:
+                        return (GlobalFunc(*q),)
+                    qname = _qualified_name(q)
+                    return (FuncRef(qname),) if qname in self.index.funcs else ()
+                rt = self.type_of(x, depth + 1)
+                if rt is None or isinstance(rt, ModelType):
+                    return ()
+                base = deref(rt)
+                key = named_key(base)
+                if key is None:
+                    return ()
+                found_method = self.index.method(base, name)
+                if found_method is not None and found_method.qname is not None:
+                    return (MethodValue(found_method.qname, self.path_of(x)),)
+                if found_method is not None:  # method value of an embedded interface
+                    return (IfaceMethod(named_key(found_method.iface), name, self.path_of(x)),)  # type: ignore[arg-type]  # a named type
+                fld = self.index.field(base, name)
+                if fld is not None and fld.owner is not None:
+                    return (FieldFunc(fld.owner, name),) if _is_func(self.index.underlying(fld.type)) else ()
+                if self.index.is_interface(base):
+                    return (IfaceMethod(key, name, self.path_of(x)),)
                 return ()
-            base = deref(rt)
-            if base[0] != "n":
+            case ("id", name):
+                qname = f"{self.pkg}.{name}"
+                if qname in self.index.funcs:
+                    return (FuncRef(qname),)
+                if (self.pkg, name) in self.index.values:
+                    return (GlobalFunc(self.pkg, name),)
                 return ()
-            found = self.index.method(base, expr[2])
-            if found is not None and found[0] is not None:
-                return (("method", found[0], self.path_of(expr[1])),)
-            if found is not None:  # method value of an embedded interface
-                iface = found.iface
-                return (("ifacemethod", (iface[1], iface[2]), expr[2], self.path_of(expr[1])),)
-            fld = self.index.field(base, expr[2])
-            if fld is not None and fld[2] is not None:
-                ft = fld[0]
-                u = self.index.underlying(ft) if ft[0] == "n" else ft
-                return (("field", fld[2], expr[2]),) if u[0] == "f" else ()
-            if self.index.is_interface(base):
-                return (("ifacemethod", (base[1], base[2]), expr[2], self.path_of(expr[1])),)
-            return ()
-        if kind == "call":
-            rt = self.call_results(expr, depth + 1)
-            ft = rt[0] if rt else None
-            if ft is None or ft[0] == "M" or (self.index.underlying(ft) if ft[0] == "n" else ft)[0] != "f":
-                return ()
-            target = self.resolve_target(expr[1], depth + 1)
-            callee = self.callee_values(target)
-            if callee:
-                return (("ret", callee, tuple(self.func_values(a, depth + 1) for a in expr[2])),)
+            case ("fl", i):
+                return (Closure(func_qname(self.pkg, self.facts.funcs[i])),)
+            case ("[]", x, _idx):
+                return self.func_values(x, depth + 1)
         return ()
 
-    def callee_values(self, target: tuple) -> tuple:
-        kind = target[0]
-        if kind == "static":
-            return (("func", target[1]),)
-        if kind == "lit":
-            return (("lit", target[1]),)
-        if kind == "var":
-            return tuple(sorted(self.var_funcs.get(target[1], ())))
-        if kind == "global":
-            return (("gvar", target[1], target[2]),)
-        if kind == "field":
-            return (("field", target[1], target[2]),)
+    def callee_values(self, target: CallTarget) -> tuple[FuncValue, ...]:
+        match target:
+            case StaticTarget(qname=qname):
+                return (FuncRef(qname),)
+            case LitTarget(qname=qname):
+                return (Closure(qname),)
+            case VarTarget(uid=uid):
+                return tuple(sorted(self.var_funcs.get(uid, ())))
+            case GlobalTarget(pkg=pkg, name=name):
+                return (GlobalFunc(pkg, name),)
+            case FieldTarget(owner=owner, field=fname):
+                return (FieldFunc(owner, fname),)
         return ()
 
-    def path_of(self, expr):  # overridden by the body analyzer
+    def path_of(self, expr: Expr) -> AccessPath | None:  # overridden by the body analyzer
         return None
 
 
 class _GlobalValues(_Base):
     """Package-level initializers: which functions global func variables hold."""
 
-    def value(self, name: str, expr) -> None:
+    def value(self, name: str, expr: Expr) -> None:
         for fv in self.func_values(expr):
-            self.out.global_funcs.append((("G", self.pkg, name), fv))
+            self.out.global_funcs.append((GlobalVar(self.pkg, name), fv))
 
 
-class _RootAnalyzer(_Base):
+class _BodyAnalyzer(_Base):
     """One top-level function (or package-level literal) and every func literal inside it."""
 
-    def __init__(self, pkg, path, facts, root_index, ctx, index, models, out):
-        super().__init__(pkg, path, facts, ctx, index, models, out)
-        self.root_index = root_index
-        self.root: Func = facts.funcs[root_index]
-        self.root_qname = func_qname(pkg, self.root)
-        self.units = [root_index] + [
-            i for i, f in enumerate(facts.funcs) if f.root == root_index and i != root_index
+    def __init__(
+        self,
+        pkg: str,
+        file: str,
+        facts: FileFacts,
+        top_index: int,
+        ctx: FileCtx,
+        index: ProgramIndex,
+        models: Models,
+        out: PackageSummary,
+    ):
+        super().__init__(pkg, file, facts, ctx, index, models, out)
+        self.top_index = top_index
+        self.top: Func = facts.funcs[top_index]
+        self.top_qname = func_qname(pkg, self.top)
+        self.units = [top_index] + [
+            i for i, f in enumerate(facts.funcs) if f.root == top_index and i != top_index
         ]
-        self.vars = self.root.vars or []
-        self.tparams = self.root.type_params
+        self.vars = self.top.vars or []
+        self.tparams = self.top.type_params
         self.vtypes = [None] * len(self.vars)
-        self.var_paths: dict[int, tuple] = {}
-        self.var_concrete: dict[int, set] = defaultdict(set)
-        self.var_field_funcs: dict[int, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+        self.var_paths: dict[int, AccessPath] = {}  # locals that alias a field (x := c.queue)
+        self.unit_paths: dict[int, AccessPath] = {}  # uid -> path of the variable, in self.unit
+        self.var_concrete: dict[int, set[TypeKey]] = defaultdict(set)
+        self.var_field_funcs: dict[int, dict[str, set[FuncValue]]] = defaultdict(lambda: defaultdict(set))
         self.shared: set[int] = set()
         # facts gathered while walking, bound once every unit is summarized
-        self.pending_methods: list[tuple] = []  # (field location, method value, target root)
-        self.pending_args: list[tuple] = []  # (callee, argument index, access path of the argument)
-        self.alias_holders: dict[tuple, set] = {}  # root of a local -> fields it was stored in
+        self.pending_methods: list[tuple[Location, MethodValue | IfaceMethod, Root | None]] = []
+        self.pending_args: list[tuple[str, int, AccessPath]] = []  # (callee, argument position, its path)
+        self.alias_holders: dict[Root, set[Location]] = {}  # root of a local -> fields it was stored in
         for u in self.units:
             fn = facts.funcs[u]
             params = {uid: i for i, (uid, _t) in enumerate(fn.params)}
@@ -713,11 +908,13 @@ class _RootAnalyzer(_Base):
         for uid, var in enumerate(self.vars):
             if var.type is not None:
                 self.vtypes[uid] = self.rtype(var.type)
-        self.unit = root_index
+        self.unit = top_index
         # per-unit outputs
-        self.fs: FunctionSummary | None = None
-        self.port_index: dict[tuple, int] = {}
-        self.local_edges: list[tuple] = []
+        self.fs: FunctionSummary  # the unit's summary, made by summarize_unit
+        self.port_index: dict[Port, int] = {}
+        self.var_nodes: dict[int, int] = {}  # uid -> node of the variable, in self.unit
+        self.local_edges: list[tuple[int, int]] = []
+        self.instantiations: set[TypeKey] = set()
 
     # ------------------------------------------------------------ pass 1: locals
     def run(self) -> None:
@@ -729,15 +926,16 @@ class _RootAnalyzer(_Base):
                     changed |= self.infer(stmt)
             if not changed:
                 break
+        self.settled = True
         for u in self.units:
             self.summarize_unit(u)
         self.bind_methods()
         self.bind_param_aliases()
 
-    def set_type(self, uid: int, t) -> bool:
+    def set_type(self, uid: int, t: CanonType | None) -> bool:
         if t is None or uid >= len(self.vtypes):
             return False
-        if t[0] == "M":
+        if isinstance(t, ModelType):
             old = self.var_model.get(uid)
             if old != t and (old is None or not old.resource):
                 self.var_model[uid] = t
@@ -748,215 +946,226 @@ class _RootAnalyzer(_Base):
             return True
         return False
 
-    def infer(self, stmt) -> bool:
-        kind = stmt[0]
+    def infer(self, stmt: Stmt) -> bool:
         changed = False
-        if kind == "=":
-            _k, lhs, rhs, _line, _define = stmt
-            if len(lhs) == len(rhs):
-                pairs = list(zip(lhs, rhs))
-                for target, value in pairs:
-                    if target[0] == "v":
-                        changed |= self.learn(target[1], value)
-                    elif target[0] == "." and target[1][0] == "v":
-                        self.learn_field(target[1][1], target[2], value)
-            elif len(rhs) == 1:
-                value = rhs[0]
-                types = self.multi_types(value, len(lhs))
-                for i, target in enumerate(lhs):
-                    if target[0] == "v" and i < len(types):
-                        changed |= self.set_type(target[1], types[i])
-        elif kind == "range":
-            _k, key, value, subject, _line = stmt
-            st = self.type_of(subject)
-            kt = vt = None
-            if st is not None and st[0] != "M":
-                u = self.index.underlying(deref(st)) if deref(st)[0] == "n" else deref(st)
-                if u[0] in ("s", "a"):
-                    kt, vt = INT, self.modelize(u[1])
-                elif u[0] == "m":
-                    kt, vt = self.modelize(u[1]), self.modelize(u[2])
-                elif u[0] == "c":
-                    kt = self.modelize(u[1])
-                elif u == STRING:
-                    kt, vt = INT, ("n", "", "rune", ())
-            if key is not None and key[0] == "v":
-                changed |= self.set_type(key[1], kt)
-            if value is not None and value[0] == "v":
-                changed |= self.set_type(value[1], vt)
+        match stmt:
+            case ("=", lhs, rhs, _line, _define):
+                if len(lhs) == len(rhs):
+                    for target, value in zip(lhs, rhs):
+                        match target:
+                            case ("v", uid):
+                                changed |= self.learn(uid, value)
+                            case (".", ("v", uid), fname):
+                                self.learn_field(uid, fname, value)
+                elif len(rhs) == 1:
+                    types = self.multi_types(_first(rhs))
+                    for i, target in enumerate(lhs):
+                        match target:
+                            case ("v", uid) if i < len(types):
+                                changed |= self.set_type(uid, types[i])
+            case ("range", key, value, subject, _line):
+                st = self.type_of(subject)
+                kt = vt = None
+                if st is not None and not isinstance(st, ModelType):
+                    match self.index.underlying(deref(st)):
+                        case ("s" | "a", elem):
+                            kt, vt = INT, self.modelize(elem)
+                        case ("m", ktype, vtype):
+                            kt, vt = self.modelize(ktype), self.modelize(vtype)
+                        case ("c", elem, _direction):
+                            kt = self.modelize(elem)
+                        case u if u == STRING:
+                            kt, vt = INT, RUNE
+                match key:
+                    case ("v", uid):
+                        changed |= self.set_type(uid, kt)
+                match value:
+                    case ("v", uid):
+                        changed |= self.set_type(uid, vt)
         return changed
 
-    def multi_types(self, value, n: int) -> tuple:
-        kind = value[0]
-        if kind == "call":
-            return self.call_results(value)
-        if kind == "[]":
-            return (self.type_of(value), BOOL)
-        if kind == "assert":
-            return (self.type_of(value), BOOL)
-        if kind == "u" and value[1] == "<-":
-            return (self.type_of(value), BOOL)
+    def multi_types(self, value: Expr) -> tuple[CanonType | None, ...]:
+        """The types of `a, b := value`: a call's results, or a value and its `ok`."""
+        match value:
+            case ("call", *_):
+                return self.call_results(value)
+            case ("[]", *_) | ("assert", *_) | ("u", "<-", _):
+                return (self.type_of(value), BOOL)
         return ()
 
-    def learn(self, uid: int, value) -> bool:
+    def learn(self, uid: int, value: Expr) -> bool:
         changed = self.set_type(uid, self.type_of(value))
         fvs = self.func_values(value)
         if fvs:
             before = len(self.var_funcs[uid])
             self.var_funcs[uid].update(fvs)
             changed |= len(self.var_funcs[uid]) != before
-        inner = value[2] if value[0] == "u" and value[1] == "&" else value
-        if inner[0] == "comp" and uid not in self.var_comp:
-            self.var_comp[uid] = inner
-            changed = True
+        match value:
+            case ("u", "&", inner):
+                pass
+            case _:
+                inner = value
+        match inner:
+            case ("comp", *_) if uid not in self.var_comp:
+                self.var_comp[uid] = inner
+                changed = True
         self.var_init.setdefault(uid, value)
         p = self.path_of(value)
-        if p is not None and p[1] is not None and uid not in self.var_paths:
+        if p is not None and p.field is not None and uid not in self.var_paths:
             self.var_paths[uid] = p
         key = self.concrete_type(self.type_of(value))
         if key is not None:
             self.var_concrete[uid].add(key)
         return changed
 
-    def learn_field(self, uid: int, fname: str, value) -> None:
+    def learn_field(self, uid: int, fname: str, value: Expr) -> None:
         fvs = self.func_values(value)
         if fvs:
             self.var_field_funcs[uid][fname].update(fvs)
 
     # ------------------------------------------------------------ access paths
-    def root_of_var(self, uid: int) -> tuple:
-        params = self.param_of.get(self.unit, {})
-        if uid in params:
-            return ("P", params[uid])
-        if uid in self.shared:
-            return ("C", uid)
-        return ("L", uid)
+    def var_path(self, uid: int) -> AccessPath:
+        """The path a variable names in the current unit (made once per unit and variable)."""
+        paths = self.unit_paths
+        path = paths.get(uid)
+        if path is None:
+            params = self.param_of.get(self.unit, {})
+            if uid in params:
+                root: Root = Param(params[uid])
+            elif uid in self.shared:
+                root = Shared(uid)
+            else:
+                root = Local(uid)
+            path = paths[uid] = AccessPath(root, None)
+        return path
 
-    def path_of(self, expr):
+    def path_of(self, expr: Expr) -> AccessPath | None:
         """(root, first field) of an expression naming non-local state, else None."""
-        kind = expr[0]
-        if kind == "v":
-            uid = expr[1]
-            alias = self.var_paths.get(uid)
-            if alias is not None:
-                return alias
-            return (self.root_of_var(uid), None)
-        if kind == "id":
-            if (self.pkg, expr[1]) in self.index.values and not self.index.values[(self.pkg, expr[1])].const:
-                return (("G", self.pkg, expr[1]), None)
-            return None
-        if kind == ".":
-            q = self.qualified(expr)
-            if q is not None:
-                info = self.index.values.get(q)
+        match expr:
+            case ("v", uid):
+                alias = self.var_paths.get(uid)
+                return alias if alias is not None else self.var_path(uid)
+            case (".", x, name):
+                q = self.qualified(expr)
+                if q is not None:
+                    info = self.index.values.get(q)
+                    if info is not None and not info.const:
+                        return AccessPath(GlobalVar(*q), None)
+                    return None
+                inner = self.path_of(x)
+                if inner is None:
+                    return None
+                if inner.field is not None:
+                    return inner
+                t = self.type_of(x)
+                if t is not None and not isinstance(t, ModelType) and self.index.field(t, name) is None:
+                    key = named_key(t)
+                    if key is None or key in self.index.types:
+                        return None  # a method value, not a field
+                return AccessPath(inner.root, name)
+            case ("call" | "lit" | "comp" | "b" | "fl", *_):
+                return None  # values, not state
+            case ("id", name):
+                info = self.index.values.get((self.pkg, name))
                 if info is not None and not info.const:
-                    return (("G", q[0], q[1]), None)
+                    return AccessPath(GlobalVar(self.pkg, name), None)
                 return None
-            inner = self.path_of(expr[1])
-            if inner is None:
-                return None
-            if inner[1] is not None:
-                return inner
-            t = self.type_of(expr[1])
-            if t is not None and t[0] != "M" and self.index.field(t, expr[2]) is None:
-                base = deref(t)
-                if base[0] != "n" or (base[1], base[2]) in self.index.types:
-                    return None  # a method value, not a field
-            return (inner[0], expr[2])
-        if kind in ("[]", "[:]"):
-            return self.path_of(expr[1])
-        if kind == "u" and expr[1] in ("*", "&"):
-            return self.path_of(expr[2])
-        if kind == "emb":
-            # a promoted method runs on the embedded object, but its fields are found through the
-            # outer one (index.field follows embedding), so the path stays the outer object's
-            return self.path_of(expr[1])
+            case ("[]", x, _) | ("[:]", x) | ("u", "*" | "&", x):
+                return self.path_of(x)
+            case ("emb", x, _embedded):
+                # a promoted method runs on the embedded object, but its fields are found through the
+                # outer one (index.field follows embedding), so the path stays the outer object's
+                return self.path_of(x)
         return None
 
-    def root_type(self, root: tuple):
-        kind = root[0]
-        if kind == "P":
-            fn = self.facts.funcs[self.unit]
-            if root[1] == -1:
-                return self.rtype(fn.recv_type) if fn.recv_type is not None else None
-            if root[1] < len(fn.params):
-                return self.vtypes[fn.params[root[1]][0]]
-            return None
-        if kind in ("C", "L"):
-            uid = root[1]
-            return self.vtypes[uid] if uid < len(self.vtypes) else None
-        if kind == "G":
-            info = self.index.values.get((root[1], root[2]))
-            return info.type if info is not None else None
+    def root_type(self, root: Root) -> CanonType | None:
+        match root:
+            case Param(position=i):
+                fn = self.facts.funcs[self.unit]
+                if i == -1:
+                    return self.rtype(fn.recv_type) if fn.recv_type is not None else None
+                if i < len(fn.params):
+                    uid, _t = fn.params[i]
+                    return self.vtypes[uid]
+                return None
+            case Shared(uid=uid) | Local(uid=uid):
+                return self.vtypes[uid] if uid < len(self.vtypes) else None
+            case GlobalVar(pkg=pkg, name=name):
+                info = self.index.values.get((pkg, name))
+                return info.type if info is not None else None
         return None
 
-    def materialize(self, path) -> tuple | None:
-        """Access path -> abstract location (declaring struct, field) or ('G', pkg, name)."""
+    def materialize(self, path: AccessPath | None) -> Location | None:
+        """Access path -> abstract location: the struct field, the package variable, the variable
+        shared with literals."""
         if path is None:
             return None
         root, fname = path
-        if root[0] == "G":
-            if fname is None:
-                return root
-            t = self.root_type(root)
-        else:
-            if fname is None:
-                if root[0] == "C":
-                    # a variable shared by a function and its literals (a queue built in a closure)
-                    return ("V", self.root_qname, root[1])
+        match root:
+            case GlobalVar():
+                if fname is None:
+                    return root
+            case Shared(uid=uid) if fname is None:
+                # a variable shared by a function and its literals (a queue built in a closure)
+                return SharedLoc(self.top_qname, uid)
+            case _ if fname is None:
                 return None
-            t = self.root_type(root)
-        return field_location(self.index, t, fname, self.models.is_library)
+        return field_location(self.index, self.root_type(root), fname, self.models.is_library)  # type: ignore[arg-type]  # fname is set here
 
-    def is_reference(self, t) -> bool:
+    def is_reference(self, t: CanonType | None) -> bool:
         """Does copying a value of type t share an object (pointer, map, slice, chan, func, interface)?"""
-        if t is None or t[0] in ("M", "p", "m", "s", "c", "f", "i", "?"):
+        if t is None or isinstance(t, ModelType):
             return True
-        u = self.index.underlying(t) if t[0] == "n" else t
-        if u[0] == "n":
-            return (u[1], u[2]) not in self.index.types and u[1] != ""  # unknown library type: assume shared
-        return u[0] in ("p", "m", "s", "c", "f", "i")
+        match t:
+            case (tag, *_) if tag in REFERENCE_TAGS or tag == "?":
+                return True
+        match self.index.underlying(t):
+            case ("n", pkg, name, _targs):
+                return (
+                    pkg,
+                    name,
+                ) not in self.index.types and pkg != ""  # unknown library type: assume shared
+            case (tag, *_):
+                return tag in REFERENCE_TAGS
+        return False
 
     # ------------------------------------------------------------ pass 2: one unit
     def summarize_unit(self, u: int) -> None:
         self.unit = u
         fn = self.facts.funcs[u]
-        qname = func_qname(self.pkg, fn)
-        fs = FunctionSummary(qname=qname, file=self.path, line=fn.line)
+        fs = FunctionSummary(qname=func_qname(self.pkg, fn), file=self.file, line=fn.line)
         fs.is_literal = fn.is_literal
         if fn.parent is not None:
             fs.parent = func_qname(self.pkg, self.facts.funcs[fn.parent])
         fs.recv_type = self.rtype(fn.recv_type) if fn.recv_type is not None else None
         self.fs = fs
         self.port_index = {}
+        self.var_nodes = {}
+        self.unit_paths = {}
         self.local_edges = []
-        self.result_uids = [uid for uid, _t in fn.results]
         for uid, i in self.param_of[u].items():
-            p = self.port(("P", i))
-            self.local_edges.append((p, ("v", uid)))
-            t = (
-                self.vtypes[uid]
-                if i >= 0
-                else (self.rtype(fn.recv_type) if fn.recv_type is not None else None)
-            )
+            p = self.port(Param(i))
+            self.local_edges.append((p, ~uid))
+            t = self.vtypes[uid] if i >= 0 else fs.recv_type
             if t is not None:
-                fs.root_types[("P", i)] = t
+                fs.root_types[Param(i)] = t
         for uid in fn.captures:
             if uid < len(self.vtypes) and self.vtypes[uid] is not None:
-                fs.root_types[("C", uid)] = self.vtypes[uid]
-        fs.top = self.root_qname
+                fs.root_types[Shared(uid)] = self.vtypes[uid]  # type: ignore[assignment]  # not None
+        fs.top = self.top_qname
         fs.param_uids = tuple(uid for uid, _t in fn.params)
-        self.instantiations: set = set()
-        if u == self.root_index:
+        self.instantiations = set()
+        if u == self.top_index:
             for var in self.vars:
-                if var.type is not None and var.type[0] == "n":
-                    self.instantiated(self.index.resolve_type(var.type, self.ctx, self.tparams))
+                match var.type:
+                    case ("n", *_):
+                        self.instantiated(self.index.resolve_type(var.type, self.ctx, self.tparams))
         for stmt in fn.body or ():
             self.statement(stmt)
         fs.instantiates = tuple(sorted(self.instantiations))
-        ret = self.port(("R",))
-        for uid in self.result_uids:
-            self.local_edges.append((("v", uid), ret))
+        ret = self.port(RETURNED)
+        for uid, _t in fn.results:
+            self.local_edges.append((~uid, ret))
         self.record_root_types()
         self.compress()
         self.find_forward(fn)
@@ -966,67 +1175,72 @@ class _RootAnalyzer(_Base):
         """Types and names of every variable used as the root of a path here, so the global pass
         can turn paths substituted into this function into locations."""
         fs = self.fs
-        roots = set()
+        roots: set[Root] = set()
         for a in fs.accesses:
             roots.add(a.root)
         for site in fs.sites:
             if site.recv is not None:
-                roots.add(site.recv[0])
+                roots.add(site.recv.root)
             for p in site.args:
                 if p is not None:
-                    roots.add(p[0])
+                    roots.add(p.root)
         for uid in self.shared:
-            roots.add(("C", uid))
+            roots.add(Shared(uid))
         for root in roots:
-            if root[0] in ("C", "L") and root not in fs.root_types:
-                uid = root[1]
-                if uid < len(self.vtypes) and self.vtypes[uid] is not None:
-                    fs.root_types[root] = self.vtypes[uid]
-                if uid < len(self.vars):
-                    fs.var_names[uid] = self.vars[uid].name
-            elif root[0] == "P" and root not in fs.root_types:
-                t = self.root_type(root)
-                if t is not None:
-                    fs.root_types[root] = t
+            if root in fs.root_types:
+                continue
+            match root:
+                case Shared(uid=uid) | Local(uid=uid):
+                    if uid < len(self.vtypes) and self.vtypes[uid] is not None:
+                        fs.root_types[root] = self.vtypes[uid]  # type: ignore[assignment]  # not None
+                    if uid < len(self.vars):
+                        fs.var_names[uid] = self.vars[uid].name
+                case Param():
+                    t = self.root_type(root)
+                    if t is not None:
+                        fs.root_types[root] = t
 
-    def port(self, p: tuple) -> tuple:
-        if p not in self.port_index:
-            self.port_index[p] = len(self.fs.ports)
+    def port(self, p: Port) -> int:
+        """The node of port p (its index in the summary's ports, added on first use)."""
+        node = self.port_index.get(p)
+        if node is None:
+            node = self.port_index[p] = len(self.fs.ports)
             self.fs.ports.append(p)
-        return ("p", self.port_index[p])
+        return node
 
-    def node_of_var(self, uid: int) -> tuple:
-        if uid in self.shared:
-            return self.port(("C", self.root_qname, uid))
-        params = self.param_of[self.unit]
-        if uid in params:
-            return self.port(("P", params[uid]))
-        return ("v", uid)
+    def node_of_var(self, uid: int) -> int:
+        """A variable's node: the port of a shared variable or parameter (made on first use), else
+        its own (~uid)."""
+        node = self.var_nodes.get(uid)
+        if node is None:
+            if uid in self.shared:
+                node = self.port(SharedPort(self.top_qname, uid))
+            else:
+                params = self.param_of[self.unit]
+                node = self.port(Param(params[uid])) if uid in params else ~uid
+            self.var_nodes[uid] = node
+        return node
 
-    def flow(self, sources, target) -> None:
+    def flow(self, sources: Iterable[int], target: int) -> None:
         for s in sources:
             self.local_edges.append((s, target))
 
     def compress(self) -> None:
         """Local edges over variables and ports -> edges between ports (what reaches what)."""
-        succ: dict[tuple, set] = defaultdict(set)
+        succ: dict[int, set[int]] = defaultdict(set)
         for a, b in self.local_edges:
-            a = self.node_of_var(a[1]) if a[0] == "v" else a
-            b = self.node_of_var(b[1]) if b[0] == "v" else b
+            if a < 0:
+                a = self.node_of_var(~a)
+            if b < 0:
+                b = self.node_of_var(~b)
             if a != b:
                 succ[a].add(b)
         ports = self.fs.ports
-        outputs = {i for i, p in enumerate(ports) if p[0] in ("R", "CI", "WR", "SK", "C")}
-        reach: dict[tuple, int] = {}
-
-        def mask_of(node) -> int:
-            return (1 << node[1]) if node[0] == "p" and node[1] in outputs else 0
-
+        outputs = {i for i, p in enumerate(ports) if p.tag in OUTPUT_PORTS}
         nodes = set(succ)
         for vs in succ.values():
             nodes |= vs
-        for n in nodes:
-            reach[n] = mask_of(n)
+        reach = {n: (1 << n) if n in outputs else 0 for n in nodes}
         changed = True
         rounds = 0
         while changed and rounds < 50:
@@ -1041,104 +1255,108 @@ class _RootAnalyzer(_Base):
                     changed = True
         edges = []
         for n in nodes:
-            if n[0] != "p" or ports[n[1]][0] not in ("P", "C", "CO", "RD"):
+            if n < 0 or ports[n].tag not in INPUT_PORTS:
                 continue
             m = 0
             for v in succ.get(n, ()):
                 m |= reach[v]
-            m &= ~(1 << n[1])
+            m &= ~(1 << n)
             j = 0
             while m:
                 if m & 1:
-                    edges.append((n[1], j))
+                    edges.append((n, j))
                 m >>= 1
                 j += 1
         self.fs.edges = sorted(edges)
 
     def find_forward(self, fn: Func) -> None:
         """A literal whose only statement calls one function with some of its parameters."""
-        if fn.parent is None or not fn.body or len(fn.body) != 1:
+        if fn.parent is None:
             return
-        stmt = fn.body[0]
-        if stmt[0] != "x" or stmt[1][0] != "call":
-            return
-        target = self.resolve_target(stmt[1][1])
+        match fn.body:
+            case (("x", ("call", F, args, _line, _spread), _xline),):
+                pass
+            case _:
+                return
+        target = self.resolve_target(F)
         params = {uid for uid, _t in fn.params}
-        uses_param = any(a[0] == "v" and a[1] in params for a in stmt[1][2])
+        uses_param = any(_var_uid(a) in params for a in args)
         if not uses_param and fn.params:
             return
-        if target[0] == "static":
-            self.fs.forwards_to = target[1]
-        elif target[0] == "field" or target[0] == "var":
-            vals = self.callee_values(target)
-            if len(vals) == 1 and vals[0][0] in ("func", "method"):
-                self.fs.forwards_to = vals[0][1]
+        match target:
+            case StaticTarget(qname=qname):
+                self.fs.forwards_to = qname
+            case FieldTarget() | VarTarget():
+                match self.callee_values(target):
+                    case (FuncRef(qname=qname) | MethodValue(qname=qname),):
+                        self.fs.forwards_to = qname
 
     # ------------------------------------------------------------ statements
-    def statement(self, stmt) -> None:
-        kind = stmt[0]
-        self.current_line = stmt[_LINE_AT[kind]]
-        if kind == "=":
-            self.assign(stmt)
-        elif kind == "x":
-            self.atoms(stmt[1])
-        elif kind == "ret":
-            ret = self.port(("R",))
-            for e in stmt[1]:
-                self.flow(self.atoms(e), ret)
-                self.record_return(e)
-        elif kind in ("go", "defer"):
-            e = stmt[1]
-            if e[0] == "call":
-                self.call(e, kind)
-            else:
-                self.atoms(e)
-        elif kind == "send":
-            _k, ch, value, line = stmt
-            src = self.atoms(value)
-            self.write_to(ch, src, line, "chan send")
-        elif kind == "range":
-            _k, key, value, subject, line = stmt
-            src = set(self.atoms(subject, read_as="range"))
-            for target in (key, value):
-                if target is not None:
-                    self.store(target, src, line)
+    def statement(self, stmt: Stmt) -> None:
+        match stmt:
+            case ("=", lhs, rhs, line, _define):
+                self.current_line = line
+                self.assign(lhs, rhs, line)
+            case ("x", x, line):
+                self.current_line = line
+                self.atoms(x)
+            case ("ret", exprs, line):
+                self.current_line = line
+                ret = self.port(RETURNED)
+                for e in exprs:
+                    self.flow(self.atoms(e), ret)
+                    self.record_return(e)
+            case ("go" | "defer" as launch, e, line):
+                self.current_line = line
+                match e:
+                    case ("call", *_):
+                        self.call(e, launch)
+                    case _:
+                        self.atoms(e)
+            case ("send", ch, value, line):
+                self.current_line = line
+                src = self.atoms(value)
+                self.write_to(ch, src, line, "chan send")
+            case ("range", key, value, subject, line):
+                self.current_line = line
+                src = set(self.atoms(subject, read_as="range"))
+                for target in (key, value):
+                    if target is not None:
+                        self.store(target, src, line)
 
-    def record_return(self, e) -> None:
-        fvs = self.func_values(e)
-        out = []
-        for fv in fvs:
-            if fv[0] == "param":
-                fv = ("paramof", self.fs.qname, fv[1])
-            if fv[0] == "lit":
-                out.append(("lit", fv[1], self.forwarded_param(fv[1])))
-            else:
-                out.append(fv)
-        hv = None
+    def record_return(self, e: Expr) -> None:
+        out: list[ReturnValue] = []
+        for fv in self.func_values(e):
+            match fv:
+                case OwnParam(position=i):
+                    out.append(ParamOf(self.fs.qname, i))
+                case Closure(qname=qname):
+                    out.append(ReturnedClosure(qname, self.forwarded_param(qname)))
+                case _:
+                    out.append(fv)
         t = self.type_of(e)
-        base = deref(t) if t is not None and t[0] != "M" else None
-        if base is not None and base[0] == "n" and f"{base[1]}.{base[2]}" in self.models.handler_funcs:
+        key = named_key(t)
+        if key is not None and _qualified_name(key) in self.models.handler_funcs:
             hv = self.handler_value(e)
-        if hv is not None and hv.form != "unknown":
-            out.append(("handler", hv))
+            if hv.form != "unknown":
+                out.append(ReturnedHandler(hv))
         if out:
             self.fs.returns = self.fs.returns + tuple(out)
-        key = self.concrete_type(t)
-        if key is not None:
-            self.out.returns_types.append((self.fs.qname, key))
+        concrete = self.concrete_type(t)
+        if concrete is not None:
+            self.out.returns_types.append((self.fs.qname, concrete))
 
     def forwarded_param(self, lit_qname: str) -> int:
         """For a returned literal: which parameter of this unit it calls (a handler factory), else -1."""
         params = self.param_of[self.unit]
         lit = next((f for f in self.facts.funcs if func_qname(self.pkg, f) == lit_qname), None)
         for call in _walk_calls(lit.body or () if lit is not None else ()):
-            F = call[1]
-            if F[0] == "v" and F[1] in params and params[F[1]] >= 0:
-                return params[F[1]]
+            match call:
+                case ("call", ("v", uid), *_) if uid in params and params[uid] >= 0:
+                    return params[uid]
         return -1
 
-    def assign(self, stmt) -> None:
-        _k, lhs, rhs, line, _define = stmt
+    def assign(self, lhs: tuple[Expr, ...], rhs: tuple[Expr, ...], line: int) -> None:
         if len(lhs) == len(rhs):
             for target, value in zip(lhs, rhs):
                 src = self.atoms(value)
@@ -1147,64 +1365,66 @@ class _RootAnalyzer(_Base):
             src = set()
             for value in rhs:
                 src |= self.atoms(value)
+            single = _first(rhs) if len(rhs) == 1 else None
             for target in lhs:
-                self.store(target, src, line, rhs[0] if len(rhs) == 1 else None)
+                self.store(target, src, line, single)
 
-    def store(self, target, src, line: int, value=None) -> None:
-        kind = target[0]
-        if kind == "v":
-            node = self.node_of_var(target[1])
-            self.flow(src, node)
-            return
-        if kind == "id" and target[1] == "_":
-            return
-        self.write_to(
-            target, src, line, "field" if kind == "." else ("map store" if kind == "[]" else "store"), value
-        )
+    def store(self, target: Expr, src: set[int], line: int, value: Expr | None = None) -> None:
+        match target:
+            case ("v", uid):
+                self.flow(src, self.node_of_var(uid))
+                return
+            case ("id", "_"):
+                return
+            case (".", *_):
+                via = "field"
+            case ("[]", *_):
+                via = "map store"
+            case _:
+                via = "store"
+        self.write_to(target, src, line, via, value)
 
-    def write_to(self, target, src, line: int, via: str, value=None) -> None:
+    def write_to(self, target: Expr, src: set[int], line: int, via: str, value: Expr | None = None) -> None:
         path = self.path_of(target)
         # evaluating the target's sub-expressions (index keys, receivers of nested calls)
-        if target[0] == "[]":
-            for i in target[2]:
-                src = set(src) | self.atoms(i)
+        indexed = False
+        match target:
+            case ("[]", _x, idx):
+                indexed = True
+                for i in idx:
+                    src = set(src) | self.atoms(i)
         if path is None:
             self.atoms(target)
             return
         root, fname = path
-        if (
-            root[0] in ("L", "C", "P")
-            and fname is None
-            and target[0] not in ("[]",)
-            and via not in ("chan send",)
-        ):
+        if isinstance(root, (Local, Shared, Param)) and fname is None and not indexed and via != "chan send":
             # *p = v: the pointed-to value is the variable's own
-            if root[0] == "L":
+            if isinstance(root, Local):
                 self.flow(src, self.node_of_root(root))
             return
         loc = self.materialize(path)
         if self.worth_recording(root, fname, loc):
             k = len(self.fs.accesses)
             self.fs.accesses.append(Access(line, "write", root, fname, loc, via))
-            self.flow(src, self.port(("WR", k)))
-        if root[0] == "L":
+            self.flow(src, self.port(WriteValue(k)))
+        if isinstance(root, Local):
             # a local object holding the field now carries the value too (pod.Spec = x taints pod);
             # receivers and parameters are shared objects: their fields are locations of their own
             self.flow(src, self.node_of_root(root))
-        if value is not None and loc is not None and loc[0] != "G":
+        if value is not None and loc is not None and not isinstance(loc, GlobalVar):
             self.field_facts(loc, value, target)
 
-    def node_of_root(self, root) -> tuple:
-        if root[0] == "P":
-            return self.port(("P", root[1]))
-        return self.node_of_var(root[1])
+    def node_of_root(self, root: Param | Local | Shared) -> int:
+        if isinstance(root, Param):
+            return self.port(root)
+        return self.node_of_var(root.uid)
 
-    def field_facts(self, loc, value, target) -> None:
+    def field_facts(self, loc: Location, value: Expr, target: Expr) -> None:
         """x.f = v: what constructors store into fields (see store_facts)."""
         tp = self.path_of(target)
-        self.store_facts(loc, value, tp[0] if tp is not None else None)
+        self.store_facts(loc, value, tp.root if tp is not None else None)
 
-    def store_facts(self, loc, value, target_root) -> None:
+    def store_facts(self, loc: Location, value: Expr, target_root: Root | None) -> None:
         """A value stored in field `loc`: the func values, concrete types and library models it
         carries, the parameter it forwards, and the object it shares with other fields."""
         for fv in self.func_values(value):
@@ -1215,374 +1435,409 @@ class _RootAnalyzer(_Base):
         key = self.concrete_type(t)
         if key is not None:
             self.out.field_types.append((loc, key))
-        if value[0] == "call":
-            tg = self.resolve_target(value[1])
-            if tg[0] == "static":
-                self.out.field_types.append((loc, ("ret", tg[1])))
+        match value:
+            case ("call", F, *_):
+                tg = self.resolve_target(F)
+                if isinstance(tg, StaticTarget):
+                    self.out.field_types.append((loc, ResultOf(tg.qname)))
         vp = self.path_of(value)
-        if vp is not None and vp[1] is None and vp[0][0] == "P" and vp[0][1] >= 0:
-            self.out.param_stores.append(((self.fs.qname, vp[0][1]), loc))
-        if vp is None or not self.is_reference(t):
+        if vp is None:
+            return
+        vroot, vfield = vp
+        if vfield is None and isinstance(vroot, Param) and vroot.position >= 0:
+            self.out.param_stores.append(((self.fs.qname, vroot.position), loc))
+        if not self.is_reference(t):
             return  # a struct copied by value is a new object: no alias
-        if vp[1] is not None:
+        if vfield is not None:
             other = self.materialize(vp)
             if other is not None and other != loc:
                 self.out.aliases.append((loc, other))
-        elif vp[0][0] in ("L", "P", "C"):
+        elif isinstance(vroot, (Local, Param, Shared)):
             # one local stored in several fields: they all hold the same object
-            holders = self.alias_holders.setdefault(vp[0], set())
+            holders = self.alias_holders.setdefault(vroot, set())
             for h in holders:
                 if h != loc:
                     self.out.aliases.append((loc, h))
             holders.add(loc)
 
-    def field_func(self, loc, fv, target_root) -> None:
-        if fv[0] == "param":  # stored parameter: resolved from this function's callers
-            fv = ("paramof", self.fs.qname, fv[1])
-        if fv[0] in ("method", "ifacemethod"):
+    def field_func(self, loc: Location, fv: FuncValue, target_root: Root | None) -> None:
+        if isinstance(fv, OwnParam):  # stored parameter: resolved from this function's callers
+            fv = ParamOf(self.fs.qname, fv.position)
+        if isinstance(fv, (MethodValue, IfaceMethod)):
             self.pending_methods.append((loc, fv, target_root))
         else:
             self.out.field_funcs.append((loc, fv))
 
     def bind_methods(self) -> None:
-        """A method value stored in a field: whose method is it? ('self': the struct holding the
-        field; ('sub', f): the object in field f of that struct; a location; None: unknown)."""
+        """A method value stored in a field: whose method is it? (SELF: the struct holding the
+        field; SubObject(f): the object in field f of that struct; a location; None: unknown)."""
         for loc, fv, target_root in self.pending_methods:
-            bpath = fv[-1]
-            bound = None
-            if bpath is not None:
+            bpath = fv.bound
+            bound: Binding = None
+            if isinstance(bpath, AccessPath):
                 broot, bfield = bpath
                 if bfield is not None:
                     bound = self.materialize(bpath)
                 elif target_root is not None and broot == target_root:
-                    bound = "self"
+                    bound = SELF
                 else:
-                    holders = self.alias_holders.get(broot, ())
-                    same = sorted(h for h in holders if h[0] == loc[0])
+                    holders = self.alias_holders.get(broot, set())
+                    same = sorted(h for h in holders if _holder_key(h) == _holder_key(loc))
                     if same:
-                        bound = ("sub", same[0][1])
+                        bound = SubObject("sub", _holder_field(_first(same)))
                     elif holders:
-                        bound = sorted(holders)[0]
-            self.out.field_funcs.append((loc, (*fv[:-1], bound)))
+                        bound = _first(sorted(holders))  # type: ignore[type-var]  # one kind of location
+            self.out.field_funcs.append((loc, fv._replace(bound=bound)))
 
     def bind_param_aliases(self) -> None:
         """F(podQueue) where podQueue is also stored in sched.SchedulingQueue: F's parameter is that
         object (a closure F returns that captures it reads the same queue)."""
         for callee, i, path in self.pending_args:
-            locs = set()
-            if path[1] is not None:
+            locs: set[Location] = set()
+            if path.field is not None:
                 loc = self.materialize(path)
                 if loc is not None:
                     locs.add(loc)
             else:
-                locs |= self.alias_holders.get(path[0], set())
+                locs |= self.alias_holders.get(path.root, set())
             for loc in sorted(locs, key=tuple_text):
                 self.out.param_aliases.append(((callee, i), loc))
 
     # ------------------------------------------------------------ expressions
-    def atoms(self, expr, read_as: str = "") -> set:
+    def atoms(self, expr: Expr, read_as: str = "") -> set[int]:
         """Evaluate an expression: register its calls and reads; return the nodes its value comes from."""
-        kind = expr[0]
-        if kind == "v":
-            return {self.node_of_var(expr[1])}
-        if kind in ("lit", "T", "fl"):
-            return set()
-        if kind == "id":
-            path = self.path_of(expr)
-            if path is not None and path[0][0] == "G":
-                return {self.read(path, expr, 0, "global")}
-            return set()
-        if kind == ".":
-            if self.qualified(expr) is not None:
+        match expr:
+            case ("v", uid):
+                return {self.node_of_var(uid)}
+            case ("call", *_):
+                return self.call(expr, "call")
+            case (".", x, _name):
                 path = self.path_of(expr)
-                if path is not None:  # a package variable of another package
-                    return {self.read(path, expr, 0, read_as or "global")}
+                if self.qualified(expr) is not None:
+                    if path is not None:  # a package variable of another package
+                        return {self.read(path, 0, read_as or "global")}
+                    return set()
+                if path is not None and path.field is not None:
+                    return self.atoms_base(x) | {self.read(path, 0, read_as or "field")}
+                return self.atoms(x)
+            case ("lit", *_) | ("T", _) | ("fl", _):
                 return set()
-            path = self.path_of(expr)
-            if path is not None and path[1] is not None:
-                return self.atoms_base(expr[1]) | {self.read(path, expr, 0, read_as or "field")}
-            return self.atoms(expr[1])
-        if kind == "emb":
-            return self.atoms(expr[1])
-        if kind == "call":
-            return self.call(expr, "call")
-        if kind == "comp":
-            out = set()
-            ctype = self.rtype(expr[1]) if expr[1] is not None else None
-            self.instantiated(ctype)
-            positional = self.struct_field_names(ctype) if ctype is not None else ()
-            for i, (key, val) in enumerate(expr[2]):
-                if key is not None and key[0] != "key":
-                    out |= self.atoms(key)
-                out |= self.atoms(val)
-                if ctype is not None and key is not None and key[0] == "key" and ctype[0] == "n":
-                    self.composite_field(ctype, key[1], val)
-                elif key is None and i < len(positional):  # T{a, b}: fields in declaration order
-                    self.composite_field(ctype, positional[i], val)
-            return out
-        if kind == "u":
-            op = expr[1]
-            if op == "<-":
-                path = self.path_of(expr[2])
-                if path is not None and (path[1] is not None or path[0][0] == "G"):
-                    return self.atoms_base(expr[2]) | {self.read(path, expr, 0, "chan receive")}
-            return self.atoms(expr[2], read_as)
-        if kind == "b":
-            return self.atoms(expr[2]) | self.atoms(expr[3])
-        if kind == "[]":
-            out = self.atoms(expr[1], read_as or "index")
-            for i in expr[2]:
-                out |= self.atoms(i)
-            return out
-        if kind in ("[:]", "assert"):
-            return self.atoms(expr[1], read_as)
+            case ("id", _name):
+                path = self.path_of(expr)
+                if path is not None and isinstance(path.root, GlobalVar):
+                    return {self.read(path, 0, "global")}
+                return set()
+            case ("b", _op, x, y):
+                return self.atoms(x) | self.atoms(y)
+            case ("u", op, x):
+                if op == "<-":
+                    path = self.path_of(x)
+                    if path is not None and (path.field is not None or isinstance(path.root, GlobalVar)):
+                        return self.atoms_base(x) | {self.read(path, 0, "chan receive")}
+                return self.atoms(x, read_as)
+            case ("comp", texpr, elems, _line):
+                out = set()
+                ctype = self.rtype(texpr) if texpr is not None else None
+                self.instantiated(ctype)
+                positional = self.struct_field_names(ctype) if ctype is not None else ()
+                named = _is_named(ctype)
+                for i, (key, val) in enumerate(elems):
+                    match key:
+                        case ("key", fname, _uid):
+                            out |= self.atoms(val)
+                            if named:
+                                self.composite_field(ctype, fname, val)  # type: ignore[arg-type]  # named
+                        case None:
+                            out |= self.atoms(val)
+                            if i < len(positional):  # T{a, b}: fields in declaration order
+                                self.composite_field(ctype, positional[i], val)  # type: ignore[arg-type]
+                        case _:
+                            out |= self.atoms(key)
+                            out |= self.atoms(val)
+                return out
+            case ("[]", x, idx):
+                out = self.atoms(x, read_as or "index")
+                for i in idx:
+                    out |= self.atoms(i)
+                return out
+            case ("[:]", x) | ("assert", x, _):
+                return self.atoms(x, read_as)
+            case ("emb", x, _embedded):
+                return self.atoms(x)
         return set()
 
-    def atoms_base(self, expr) -> set:
+    def atoms_base(self, expr: Expr) -> set[int]:
         """The variables behind a field path, without reading the field itself."""
-        kind = expr[0]
-        if kind == "v":
-            return {self.node_of_var(expr[1])}
-        if kind in (".", "[]", "[:]"):
-            if kind == "." and self.qualified(expr) is not None:
+        match expr:
+            case ("v", uid):
+                return {self.node_of_var(uid)}
+            case (".", x, _name):
+                if self.qualified(expr) is not None:
+                    return set()
+                return self.atoms_base(x)
+            case ("[]", x, _) | ("[:]", x) | ("u", _, x) | ("emb", x, _):
+                return self.atoms_base(x)
+            case ("id", _name):
                 return set()
-            return self.atoms_base(expr[1])
-        if kind == "u":
-            return self.atoms_base(expr[2])
-        if kind == "emb":
-            return self.atoms_base(expr[1])
-        if kind == "id":
-            return set()
         return self.atoms(expr)
 
-    def read(self, path, expr, line: int, via: str) -> tuple:
+    def read(self, path: AccessPath, line: int, via: str) -> int:
         root, fname = path
         loc = self.materialize(path)
         if not self.worth_recording(root, fname, loc):
-            return self.port(("RD", -1))  # a field of a plain data object: just data
+            return self.port(PLAIN_DATA)  # a field of a plain data object: just data
         k = len(self.fs.accesses)
         self.fs.accesses.append(Access(line or self.current_line, "read", root, fname, loc, via))
-        return self.port(("RD", k))
+        return self.port(ReadValue(k))
 
-    def worth_recording(self, root, fname, loc) -> bool:
+    def worth_recording(self, root: Root, fname: str | None, loc: Location | None) -> bool:
         """Keep accesses to state (a location, or a parameter whose caller will say which);
         drop field reads of plain objects (pod.Spec, a local struct)."""
         if loc is not None:
             return True
-        if root[0] not in ("P", "C"):
+        if not isinstance(root, (Param, Shared)):
             return False
         if fname is None:
             return True
         t = self.root_type(root)
-        if t is None or t[0] == "M":
+        if t is None or isinstance(t, ModelType):
             return True
         base = deref(t)
-        return base[0] == "n" and self.index.is_interface(base)
+        return named_key(base) is not None and self.index.is_interface(base)
 
     current_line = 0
 
-    def struct_field_names(self, ctype) -> tuple[str, ...]:
-        base = deref(ctype)
-        if base[0] != "n" or (base[1], base[2]) not in self.index.types:
+    def struct_field_names(self, ctype: CanonType) -> tuple[str, ...]:
+        key = named_key(ctype)
+        if key is None or key not in self.index.types:
             return ()
-        u = self.index.underlying(base)
-        return tuple(name for name, _t, _emb in u[1]) if u[0] == "st" else ()
+        match self.index.underlying(deref(ctype)):
+            case ("st", fields):
+                return tuple(name for name, _t, _emb in fields)
+        return ()
 
-    def composite_field(self, ctype, fname: str, val) -> None:
+    def composite_field(self, ctype: CanonType, fname: str, val: Expr) -> None:
         """T{f: v}: the same facts as an assignment to field f of a T."""
-        base = deref(ctype)
-        if base[0] != "n":
+        key = named_key(ctype)
+        if key is None:
             return
-        found = self.index.field(base, fname)
+        found = self.index.field(ctype, fname)
         if found is not None:
-            self.store_facts((found[2] or (base[1], base[2]), fname), val, None)
+            self.store_facts(FieldLoc(found.owner or key, fname), val, None)
 
     # ------------------------------------------------------------ calls
-    def call(self, expr, kind: str) -> set:
+    def call(self, expr: Expr, launch: str) -> set[int]:
         _c, F, args, line, _spread = expr
         self.current_line = line
         if self.is_builtin(F):
-            return self.builtin(F[1], args, line)
+            _id, name = F
+            return self.builtin(name, args, line)
         if self.named_type_of_expr(F) is not None:
             out = set()
             for a in args:
                 out |= self.atoms(a)
             return out
         target = self.resolve_target(F)
-        tkind = target[0]
-        if tkind == "model_method":
-            return self.model_call(target, args, line, kind)
-        if tkind == "model_func":
-            return self.model_func_call(target, args, line, kind)
+        if isinstance(target, ModelMethodCall):
+            return self.model_call(target, args, line)
+        if isinstance(target, ModelFuncCall):
+            return self.model_func_call(target, args, line)
         arg_atoms = [self.atoms(a) for a in args]
         all_args = set().union(*arg_atoms) if arg_atoms else set()
         arg_paths = tuple(self.path_of(a) for a in args)
         arg_funcs = tuple(self.func_values(a) for a in args)
-        if tkind == "lib":
-            recv = target[2]
+        if isinstance(target, LibTarget):
+            recv = target.recv
             recv_atoms = self.atoms_base(recv) if recv is not None else set()
-            if recv is not None and isinstance(target[1], str):
-                method = target[1].rsplit(".", 1)[-1]
+            if recv is not None:
+                method = target.name.rsplit(".", 1)[-1]
                 path = self.path_of(recv)
-                if path is not None and path[1] is not None and method in self.models.mutating_methods:
+                if path is not None and path.field is not None and method in self.models.mutating_methods:
                     k = len(self.fs.accesses)
                     self.fs.accesses.append(
-                        Access(line, "write", path[0], path[1], self.materialize(path), f"{method} (guessed)")
+                        Access(
+                            line,
+                            "write",
+                            path.root,
+                            path.field,
+                            self.materialize(path),
+                            f"{method} (guessed)",
+                        )
                     )
-                    self.flow(all_args, self.port(("WR", k)))
+                    self.flow(all_args, self.port(WriteValue(k)))
             # library code calls the functions it is given (wait.Until, retries, sort, ...)
             self.callbacks(arg_funcs, arg_atoms, line)
             return all_args | recv_atoms
         recv_expr = None
-        callee: tuple = ("none",)
-        targets: tuple = ()
-        if tkind == "static":
-            callee = ("static", target[1])
-            recv_expr = target[2]
-            if recv_expr is not None and target[3]:
-                recv_expr = ("emb", recv_expr, target[3])
-        elif tkind == "iface_method":
-            iface_key, method, recv_expr = target[2]
-            recv_path = self.path_of(recv_expr)
-            loc = self.materialize(recv_path) if recv_path is not None and recv_path[1] is not None else None
-            narrow = ()
-            if recv_expr[0] == "v" and self.var_concrete.get(recv_expr[1]):
-                narrow = tuple(sorted(self.var_concrete[recv_expr[1]]))
-            callee = ("iface", iface_key, method, loc, narrow)
-        elif tkind == "field":
-            callee = ("field", target[1], target[2])
-            recv_expr = target[3]
-            fr = self.path_of(recv_expr)
-            # the func value's receiver is not the struct: only the struct's atoms flow nowhere
-            if fr is not None:
-                k = len(self.fs.accesses)
-                self.fs.accesses.append(
-                    Access(
-                        line,
-                        "read",
-                        fr[0],
-                        target[2] if fr[1] is None else fr[1],
-                        self.materialize((fr[0], target[2]) if fr[1] is None else fr),
-                        "call of func field",
-                    )
+        callee: Callee = NO_CALLEE
+        targets: tuple[FuncValue, ...] = ()
+        match target:
+            case StaticTarget(qname=qname, recv=recv, embedded=embedded):
+                callee = StaticCall(qname)
+                recv_expr = ("emb", recv, embedded) if recv is not None and embedded else recv
+            case IfaceTarget(iface=iface, method=method, recv=recv):
+                recv_expr = recv
+                recv_path = self.path_of(recv)
+                loc = (
+                    self.materialize(recv_path)
+                    if recv_path is not None and recv_path.field is not None
+                    else None
                 )
-        elif tkind == "var":
-            uid = target[1]
-            params = self.param_of[self.unit]
-            if uid in params and params[uid] >= 0:
-                callee = ("param", params[uid])
-            elif uid in self.shared and self.var_is_param_of_ancestor(uid) is not None:
-                callee = ("param_of", self.var_is_param_of_ancestor(uid))
-            targets = tuple(sorted(self.var_funcs.get(uid, ())))
-        elif tkind == "global":
-            callee = ("global", target[1], target[2])
-        elif tkind == "lit":
-            targets = (("lit", target[1]),)
-        elif tkind == "funcvalue" and F[0] == "call":
-            inner = self.func_values(F)
-            targets = inner
-            self.atoms(F)
+                narrow: tuple[TypeKey, ...] = ()
+                match recv:
+                    case ("v", uid) if self.var_concrete.get(uid):
+                        narrow = tuple(sorted(self.var_concrete[uid]))
+                callee = IfaceCall(iface, method, loc, narrow)
+            case FieldTarget(owner=owner, field=fname, recv=recv):
+                callee = FieldFunc(owner, fname)
+                recv_expr = recv
+                fr = self.path_of(recv)
+                # the func value's receiver is not the struct: only the struct's atoms flow nowhere
+                if fr is not None:
+                    read = fr if fr.field is not None else AccessPath(fr.root, fname)
+                    self.fs.accesses.append(
+                        Access(
+                            line, "read", read.root, read.field, self.materialize(read), "call of func field"
+                        )
+                    )
+            case VarTarget(uid=uid):
+                params = self.param_of[self.unit]
+                if uid in params and params[uid] >= 0:
+                    callee = OwnParam(params[uid])
+                elif uid in self.shared:
+                    callee = self.var_is_param_of_ancestor(uid) or callee
+                targets = tuple(sorted(self.var_funcs.get(uid, ())))
+            case GlobalTarget(pkg=pkg, name=name):
+                callee = GlobalFunc(pkg, name)
+            case LitTarget(qname=qname):
+                targets = (Closure(qname),)
+            case FuncValueTarget() if _is_call(F):
+                targets = self.func_values(F)
+                self.atoms(F)
         recv_path = self.path_of(recv_expr) if recv_expr is not None else None
-        s = self.new_site(line, kind, callee, targets, recv_path, arg_paths, arg_funcs, len(args))
-        if tkind == "static":
+        s = self.new_site(line, launch, callee, targets, recv_path, arg_paths, arg_funcs, len(args))
+        if isinstance(target, StaticTarget):
             for i, p in enumerate(arg_paths):
-                if p is not None and p[0][0] in ("L", "C", "P"):
-                    self.pending_args.append((target[1], i, p))
-        if tkind in ("static", "var", "lit", "field", "global"):
-            self.fs.sites[s].arg_types = tuple(self.concrete_types(a) for a in args)
-            self.fs.sites[s].arg_models = tuple(self.arg_model(a) for a in args)
-        recv_atoms: set = set()
+                if p is not None and isinstance(p.root, (Local, Shared, Param)):
+                    self.pending_args.append((target.qname, i, p))
+        if isinstance(target, (StaticTarget, VarTarget, LitTarget, FieldTarget, GlobalTarget)):
+            site = self.fs.sites[s]
+            site.arg_types = tuple(self.concrete_types(a) for a in args)
+            site.arg_models = tuple(self.arg_model(a) for a in args)
+        recv_atoms: set[int] = set()
         if recv_expr is not None:
             recv_atoms = self.atoms_base(recv_expr) if recv_path is not None else self.atoms(recv_expr)
-            self.flow(recv_atoms, self.port(("CI", s, -1)))
+            self.flow(recv_atoms, self.port(CallArg(s, -1)))
         for i, a in enumerate(arg_atoms):
-            self.flow(a, self.port(("CI", s, i)))
-        co = self.port(("CO", s))
+            self.flow(a, self.port(CallArg(s, i)))
+        co = self.port(CallResult(s))
         # results may carry any input, the receiver's too (c.Victims() of a tainted candidate); the
         # callee's own flow is followed separately
         return {co} | all_args | recv_atoms
 
-    def callbacks(self, arg_funcs, arg_atoms, line: int, skip: int | None = None) -> None:
+    def callbacks(
+        self,
+        arg_funcs: Iterable[tuple[FuncValue, ...]],
+        arg_atoms: list[set[int]],
+        line: int,
+        skip: int | None = None,
+    ) -> None:
         """Func values handed to library code are called by it; the other arguments may reach
-        their parameters (port CI(s, 0) of a callback site stands for every parameter)."""
+        their parameters (port CallArg(s, 0) of a callback site stands for every parameter)."""
         for i, fvs in enumerate(arg_funcs):
             if not fvs or i == skip:
                 continue
-            s = self.new_site(line, "callback", ("none",), fvs, None, (), (), 0)
-            for j, a in enumerate(arg_atoms):
-                if j != i:
-                    self.flow(a, self.port(("CI", s, 0)))
+            s = self.new_site(line, "callback", NO_CALLEE, fvs, None, (), (), 0)
+            others = [a for j, a in enumerate(arg_atoms) if j != i]
+            if others:
+                every_param = self.port(CallArg(s, 0))
+                for a in others:
+                    self.flow(a, every_param)
 
-    def concrete_types(self, expr) -> tuple:
+    def concrete_types(self, expr: Expr) -> tuple[ConcreteType, ...]:
         """Concrete struct types an expression may hold (for narrowing interface calls)."""
-        if expr[0] == "v" and self.var_concrete.get(expr[1]):
-            return tuple(sorted(self.var_concrete[expr[1]]))
+        match expr:
+            case ("v", uid) if self.var_concrete.get(uid):
+                return tuple(sorted(self.var_concrete[uid]))
         key = self.concrete_type(self.type_of(expr))
         if key is not None:
             return (key,)
-        if expr[0] == "call":
-            tg = self.resolve_target(expr[1])
-            if tg[0] == "static":
-                return (("ret", tg[1]),)
+        match expr:
+            case ("call", F, *_):
+                tg = self.resolve_target(F)
+                if isinstance(tg, StaticTarget):
+                    return (ResultOf(tg.qname),)
         return ()
 
-    def arg_model(self, expr):
+    def arg_model(self, expr: Expr) -> ModelType | OwnParam | None:
         """An argument's library model when it names a resource (an informer passed to a helper),
-        or ("param", i) when it forwards this function's own parameter."""
+        or OwnParam(i) when it forwards this function's own parameter."""
         t = self.type_of(expr)
         if isinstance(t, ModelType) and t.resource:
             return t
         p = self.path_of(expr)
-        if p is not None and p[1] is None and p[0][0] == "P" and p[0][1] >= 0:
-            return ("param", p[0][1])
+        if p is not None and p.field is None and isinstance(p.root, Param) and p.root.position >= 0:
+            return OwnParam(p.root.position)
         return None
 
-    def var_is_param_of_ancestor(self, uid: int):
+    def var_is_param_of_ancestor(self, uid: int) -> ParamOf | None:
         for u in self.units:
             params = self.param_of[u]
             if uid in params and params[uid] >= 0:
-                return (func_qname(self.pkg, self.facts.funcs[u]), params[uid])
+                return ParamOf(func_qname(self.pkg, self.facts.funcs[u]), params[uid])
         return None
 
-    def new_site(self, line, kind, callee, targets, recv, args, arg_funcs, nargs) -> int:
+    def new_site(
+        self,
+        line: int,
+        launch: str,
+        callee: Callee,
+        targets: tuple[FuncValue, ...],
+        recv: AccessPath | None,
+        args: tuple[AccessPath | None, ...],
+        arg_funcs: tuple[tuple[FuncValue, ...], ...],
+        nargs: int,
+    ) -> int:
         self.fs.sites.append(
-            Site(line, kind, callee, tuple(targets), recv, tuple(args), tuple(arg_funcs), nargs)
+            Site(line, launch, callee, tuple(targets), recv, tuple(args), tuple(arg_funcs), nargs)
         )
         return len(self.fs.sites) - 1
 
-    def instantiated(self, t) -> None:
-        if t is None or t[0] == "M":
-            return
-        base = deref(t)
-        if base[0] == "n" and (base[1], base[2]) in self.index.types:
-            self.instantiations.add((base[1], base[2]))
+    def instantiated(self, t: CanonType | None) -> None:
+        key = named_key(t)
+        if key is not None and key in self.index.types:
+            self.instantiations.add(key)
 
-    def builtin(self, name: str, args, line: int) -> set:
-        if name == "new" and args:
-            self.instantiated(self.type_argument(args[0]))
-        arg_atoms = [self.atoms(a) for a in args if a[0] != "T"]
+    def builtin(self, name: str, args: tuple[Expr, ...], line: int) -> set[int]:
+        match name, args:
+            case "new", (first, *_):
+                self.instantiated(self.type_argument(first))
+        arg_atoms = [self.atoms(a) for a in args if not _is_type(a)]
         out = set().union(*arg_atoms) if arg_atoms else set()
-        if name == "delete" and args:
-            self.write_to(args[0], out, line, "map delete")
-            return set()
-        if name == "copy" and len(args) == 2:
-            self.store(args[0], self.atoms(args[1]), line)
+        match name, args:
+            case "delete", (first, *_):
+                self.write_to(first, out, line, "map delete")
+                return set()
+            case "copy", (dst, src):
+                self.store(dst, self.atoms(src), line)
         if name in ("len", "cap"):
             return set()
         return out
 
-    def model_func_call(self, target, args, line: int, kind: str) -> set:
-        eff: Effect = target[1]
+    def model_func_call(self, target: ModelFuncCall, args: tuple[Expr, ...], line: int) -> set[int]:
+        eff = target.effect
         arg_atoms = [self.atoms(a) for a in args]
         out = set().union(*arg_atoms) if arg_atoms else set()
         if eff.register is not None or eff.register_field is not None:
-            self.registration(target[2].rsplit(".", 1)[-1], ModelType(eff.gives or "store"), eff, args, line)
+            self.registration(
+                target.name.rsplit(".", 1)[-1], ModelType(eff.gives or "store"), eff, args, line
+            )
         if eff.callback:
             self.callbacks([self.func_values(a) for a in args], arg_atoms, line, skip=eff.register)
         return out
 
-    def model_call(self, target, args, line: int, kind: str) -> set:
-        _k, recv_model, eff, method, recv = target
+    def model_call(self, target: ModelMethodCall, args: tuple[Expr, ...], line: int) -> set[int]:
+        recv_model, eff, method, recv = target
         arg_atoms = [self.atoms(a) for a in args]
         all_args = set().union(*arg_atoms) if arg_atoms else set()
         recv_path = self.path_of(recv)
@@ -1594,7 +1849,7 @@ class _RootAnalyzer(_Base):
             self.registration(method, recv_model, eff, args, line, recv)
             return set()
         if eff.sink is not None or (eff.request and recv_model.verb in WRITE_VERBS):
-            self.sink(recv_model, eff, method, args, line, all_args | recv_atoms)
+            self.sink(recv_model, eff, args, line, all_args | recv_atoms)
             return all_args | recv_atoms
         if eff.request:
             self.fs.reads.append(LibRead(line, f"{recv_model.verb or 'get'} {recv_model.resource_name}"))
@@ -1609,24 +1864,21 @@ class _RootAnalyzer(_Base):
             k = len(self.fs.accesses)
             via = f"{recv_model.name}.{method}"
             if eff.effect == "write":
-                if fname is None and root[0] == "L" and loc is None:
+                if fname is None and isinstance(root, Local) and loc is None:
                     self.flow(all_args, self.node_of_root(root))
                     return set()
                 self.fs.accesses.append(Access(line, "write", root, fname, loc, via))
-                self.flow(all_args, self.port(("WR", k)))
+                self.flow(all_args, self.port(WriteValue(k)))
                 return set()
             self.fs.accesses.append(Access(line, "read", root, fname, loc, via))
-            return {self.port(("RD", k))} | all_args
+            return {self.port(ReadValue(k))} | all_args
         if eff.callback:
             self.callbacks([self.func_values(a) for a in args], arg_atoms, line)
         return all_args | recv_atoms
 
-    def sink(self, m, eff: Effect, method: str, args, line: int, sources: set) -> None:
+    def sink(self, m: ModelType, eff: Effect, args: tuple[Expr, ...], line: int, sources: set[int]) -> None:
         kind = eff.kind or "write"
-        if eff.request:
-            verb = m.verb
-        else:
-            verb = eff.sink or "create"
+        verb = m.verb if eff.request else (eff.sink or "create")
         group = eff.group if eff.group is not None else m.group
         resource = eff.resource or m.resource or "*"
         sub = eff.subresource or ""
@@ -1638,7 +1890,7 @@ class _RootAnalyzer(_Base):
         if eff.object_arg is not None and eff.object_arg < len(args):
             gr = self.object_resource(args[eff.object_arg])
             if gr is not None:
-                group, resource = gr[0], gr[1]
+                group, resource = gr.group, gr.resource
         if eff.kind == "event":
             group = eff.group or ""
             resource = "events"
@@ -1646,37 +1898,37 @@ class _RootAnalyzer(_Base):
         api = "/".join(x for x in (group, resource, sub) if x)
         if resource == "*":
             api = "*" if not sub else f"*/{sub}"
-        client = {
-            "client": "typed",
-            "dynresource": "dynamic",
-            "request": "rest",
-            "recorder": "events",
-            "eventsrecorder": "events",
-            "crclient": "controller-runtime",
-            "crstatus": "controller-runtime",
-        }.get(m.name, m.name)
         k = len(self.fs.sinks)
-        self.fs.sinks.append(SinkCall(line, verb, api, kind, client))
-        self.flow(sources, self.port(("SK", k)))
+        self.fs.sinks.append(SinkCall(line, verb, api, kind, CLIENTS.get(m.name, m.name)))
+        self.flow(sources, self.port(SinkArgs(k)))
 
     # ------------------------------------------------------------ registrations (collector)
-    def registration(self, via: str, informer, eff: Effect, args, line: int, recv=None) -> None:
+    def registration(
+        self,
+        via: str,
+        informer: ModelType,
+        eff: Effect,
+        args: tuple[Expr, ...],
+        line: int,
+        recv: Expr | None = None,
+    ) -> None:
         if eff.register_field is not None:
-            opts = args[0] if args else None
-            handler_expr = None
-            obj_expr = None
-            if opts is not None and opts[0] == "comp":
-                for key, val in opts[2]:
-                    if key is not None and key[0] == "key" and key[1] == eff.register_field:
-                        handler_expr = val
-                    if key is not None and key[0] == "key" and key[1] == eff.object_field:
-                        obj_expr = val
+            handler_expr = obj_expr = None
+            match _first(args):
+                case ("comp", _texpr, elems, _line):
+                    for key, val in elems:
+                        match key:
+                            case ("key", fname, _uid):
+                                if fname == eff.register_field:
+                                    handler_expr = val
+                                if fname == eff.object_field:
+                                    obj_expr = val
             if handler_expr is None:
                 return
             if obj_expr is not None:
                 gr = self.object_resource(obj_expr)
                 if gr is not None:
-                    informer = informer.with_attrs(group=gr[0], resource=gr[1], version=gr[2])
+                    informer = informer.with_attrs(group=gr.group, resource=gr.resource, version=gr.version)
         else:
             idx = eff.register
             if idx is None or idx >= len(args):
@@ -1685,127 +1937,191 @@ class _RootAnalyzer(_Base):
             if eff.object_arg is not None and eff.object_arg < len(args):
                 gr = self.object_resource(args[eff.object_arg])
                 if gr is not None:
-                    informer = informer.with_attrs(group=gr[0], resource=gr[1], version=gr[2])
+                    informer = informer.with_attrs(group=gr.group, resource=gr.resource, version=gr.version)
         note = "typed informer" if informer.resource and informer.resource != "*" else "unresolved"
         informer_loc = None
         informer_param = None
         if not informer.resource and recv is not None:
             rp = self.path_of(recv)
-            informer_loc = self.materialize(rp) if rp is not None and rp[1] is not None else None
-            if rp is not None and rp[1] is None and rp[0][0] == "P" and rp[0][1] >= 0:
-                informer_param = rp[0][1]
-        hv = self.handler_value(handler_expr)
-        fn = self.facts.funcs[self.unit]
-        owner = self.owner_of(fn)
+            informer_loc = self.materialize(rp) if rp is not None and rp.field is not None else None
+            if rp is not None and rp.field is None and isinstance(rp.root, Param) and rp.root.position >= 0:
+                informer_param = rp.root.position
         self.out.registrations.append(
             Registration(
-                self.fs.qname,
-                self.path,
-                line,
-                via,
-                informer if informer.resource else None,
-                note,
-                hv,
-                (),
-                owner,
-                informer_loc,
-                informer_param,
+                function=self.fs.qname,
+                file=self.file,
+                line=line,
+                via=via,
+                informer=informer if informer.resource else None,
+                resource_note=note,
+                handler=self.handler_value(handler_expr),
+                candidates=(),
+                owner=self.owner_of(self.facts.funcs[self.unit]),
+                informer_loc=informer_loc,
+                informer_param=informer_param,
             )
         )
 
-    def owner_of(self, fn: Func):
+    def owner_of(self, fn: Func) -> TypeKey | None:
         """The struct a registering function belongs to or builds."""
         f = fn
         while f.parent is not None:
             f = self.facts.funcs[f.parent]
         if f.recv_type is not None:
-            t = deref(self.rtype(f.recv_type) or ("?",))
-            if t[0] == "n":
-                return (t[1], t[2])
+            key = named_key(self.rtype(f.recv_type) or UNKNOWN_TYPE)
+            if key is not None:
+                return key
         for _uid, rt in f.results:
             key = self.concrete_type(self.rtype(rt))
-            if key is not None and key[0] == self.pkg:
+            if key is not None and _package_of(key) == self.pkg:
                 return key
         return None
 
-    def handler_value(self, expr, depth: int = 0) -> HandlerValue:
+    def handler_value(self, expr: Expr, depth: int = 0) -> HandlerValue:
         if depth > 6:
             return HandlerValue("unknown")
-        kind = expr[0]
-        if kind == "u" and expr[1] == "&":
-            return self.handler_value(expr[2], depth + 1)
-        if kind == "comp":
-            t = self.rtype(expr[1]) if expr[1] is not None else None
-            name = f"{t[1]}.{t[2]}" if t is not None and t[0] == "n" else ""
-            funcs = self.models.handler_funcs.get(name)
-            if funcs is not None:
-                events: dict[str, tuple] = {}
-                for key, val in expr[2]:
-                    if key is not None and key[0] == "key" and key[1] in funcs:
-                        events[funcs[key[1]]] = self.func_values(val)
-                return HandlerValue("funcs", events=events)
-            filt = self.models.handler_filtering.get(name)
-            if filt is not None:
-                hv = HandlerValue("filter")
-                for key, val in expr[2]:
-                    if key is not None and key[0] == "key":
-                        if key[1] == filt["filter"]:
-                            fvs = self.func_values(val)
-                            hv.filter = fvs[0] if fvs else None
-                        elif key[1] == filt["handler"]:
-                            hv.inner = self.handler_value(val, depth + 1)
-                return hv
-            if t is not None and t[0] == "n" and (t[1], t[2]) in self.index.types:
-                return HandlerValue("type", type=(t[1], t[2]))
-            return HandlerValue("unknown")
-        if kind == "v":
-            uid = expr[1]
-            comp = self.var_comp.get(uid)
-            hv = self.handler_value(comp, depth + 1) if comp is not None else None
-            extra = self.var_field_funcs.get(uid)
-            t = self.vtypes[uid] if uid < len(self.vtypes) else None
-            tname = ""
-            if t is not None and t[0] != "M":
-                b = deref(t)
-                if b[0] == "n":
-                    tname = f"{b[1]}.{b[2]}"
-            funcs = self.models.handler_funcs.get(tname)
-            if extra and funcs is not None:
-                if hv is None or hv.form != "funcs":
-                    hv = HandlerValue("funcs")
-                for fname, fvs in extra.items():
-                    if fname in funcs:
-                        hv.events[funcs[fname]] = tuple(sorted(set(hv.events.get(funcs[fname], ())) | fvs))
-            if hv is not None:
-                return hv
-            fvs = self.var_funcs.get(uid)
-            if fvs:
-                return HandlerValue("call", callee=tuple(sorted(fvs)), arg_funcs=())
-            key = self.concrete_type(t)
-            if key is not None:
-                return HandlerValue("type", type=key)
-            return HandlerValue("unknown")
-        if kind == "call":
-            target = self.resolve_target(expr[1])
-            callee = self.callee_values(target)
-            if target[0] == "lib" or not callee:
+        match expr:
+            case ("u", "&", x):
+                return self.handler_value(x, depth + 1)
+            case ("comp", texpr, elems, _line):
+                return self.composite_handler(self.rtype(texpr) if texpr is not None else None, elems, depth)
+            case ("v", uid):
+                comp = self.var_comp.get(uid)
+                hv = self.handler_value(comp, depth + 1) if comp is not None else None
+                extra = self.var_field_funcs.get(uid)
+                t = self.vtypes[uid] if uid < len(self.vtypes) else None
+                key = named_key(t)
+                funcs = self.models.handler_funcs.get(_qualified_name(key) if key is not None else "")
+                if extra and funcs is not None:
+                    if hv is None or hv.form != "funcs":
+                        hv = HandlerValue("funcs")
+                    for fname, fvs in extra.items():
+                        if fname in funcs:
+                            event = funcs[fname]
+                            hv.events[event] = tuple(sorted(set(hv.events.get(event, ())) | fvs))
+                if hv is not None:
+                    return hv
+                fvs = self.var_funcs.get(uid)
+                if fvs:
+                    return HandlerValue("call", callee=tuple(sorted(fvs)), arg_funcs=())
+                concrete = self.concrete_type(t)
+                if concrete is not None:
+                    return HandlerValue("type", type=concrete)
                 return HandlerValue("unknown")
-            return HandlerValue("call", callee=callee, arg_funcs=tuple(self.func_values(a) for a in expr[2]))
-        key = self.concrete_type(self.type_of(expr))
-        if key is not None:
+            case ("call", F, args, _line, _spread):
+                target = self.resolve_target(F)
+                callee = self.callee_values(target)
+                if isinstance(target, LibTarget) or not callee:
+                    return HandlerValue("unknown")
+                return HandlerValue("call", callee=callee, arg_funcs=tuple(self.func_values(a) for a in args))
+        concrete = self.concrete_type(self.type_of(expr))
+        if concrete is not None:
+            return HandlerValue("type", type=concrete)
+        return HandlerValue("unknown")
+
+    def composite_handler(self, t: CanonType | None, elems: tuple, depth: int) -> HandlerValue:
+        """A handler written as a composite literal: ResourceEventHandlerFuncs{AddFunc: ...}, a
+        filtering wrapper around another handler, or an in-tree struct with On* methods."""
+        match t:
+            case ("n", pkg, tname, _targs):
+                key: TypeKey | None = (pkg, tname)
+            case _:
+                key = None
+        name = _qualified_name(key) if key is not None else ""
+        funcs = self.models.handler_funcs.get(name)
+        if funcs is not None:
+            events: dict[str, tuple[FuncValue, ...]] = {}
+            for k, val in elems:
+                match k:
+                    case ("key", fname, _uid) if fname in funcs:
+                        events[funcs[fname]] = self.func_values(val)
+            return HandlerValue("funcs", events=events)
+        filt = self.models.handler_filtering.get(name)
+        if filt is not None:
+            hv = HandlerValue("filter")
+            for k, val in elems:
+                match k:
+                    case ("key", fname, _uid):
+                        if fname == filt["filter"]:
+                            hv.filter = _first(self.func_values(val))
+                        elif fname == filt["handler"]:
+                            hv.inner = self.handler_value(val, depth + 1)
+            return hv
+        if key is not None and key in self.index.types:
             return HandlerValue("type", type=key)
         return HandlerValue("unknown")
 
 
-_LINE_AT = {"=": 3, "x": 2, "ret": 2, "go": 2, "defer": 2, "send": 3, "range": 4}
+def _first(items: Iterable[T]) -> T | None:
+    """The first item of a sequence, None when it is empty."""
+    return next(iter(items), None)
 
 
-def _walk_calls(body):
+def _is_named(t: CanonType | None) -> bool:
+    match t:
+        case ("n", *_):
+            return True
+    return False
+
+
+def _is_func(t: CanonType | None) -> bool:
+    match t:
+        case ("f", *_):
+            return True
+    return False
+
+
+def _is_call(expr: Expr) -> bool:
+    match expr:
+        case ("call", *_):
+            return True
+    return False
+
+
+def _is_type(expr: Expr) -> bool:
+    match expr:
+        case ("T", _):
+            return True
+    return False
+
+
+def _var_uid(expr: Expr) -> int | None:
+    match expr:
+        case ("v", uid):
+            return uid
+    return None
+
+
+def _qualified_name(key: TypeKey) -> str:
+    pkg, name = key
+    return f"{pkg}.{name}"
+
+
+def _package_of(key: TypeKey) -> str:
+    pkg, _name = key
+    return pkg
+
+
+def _holder_key(loc: Location) -> object:
+    """What groups the fields one local was stored in: the struct declaring a field (for other
+    locations, their tag)."""
+    return loc.owner if isinstance(loc, FieldLoc) else loc.tag
+
+
+def _holder_field(loc: Location) -> str:
+    """The field a method value's receiver sits in, for SubObject (other locations: their name)."""
+    if isinstance(loc, FieldLoc):
+        return loc.field
+    return loc.top if isinstance(loc, SharedLoc) else loc.pkg
+
+
+def _walk_calls(body: Iterable) -> Iterator[Expr]:
     """Every call expression in a statement list (for small local checks)."""
     stack = list(body)
     while stack:
         x = stack.pop()
         if isinstance(x, tuple):
-            if x and x[0] == "call":
-                yield x
+            match x:
+                case ("call", *_):
+                    yield x
             stack.extend(e for e in x if isinstance(e, tuple))

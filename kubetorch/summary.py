@@ -43,6 +43,7 @@ Construct them without the tag (`Param(0)`, `CallArg(k, -1)`); `tuple_text` is t
 
 from __future__ import annotations
 
+import copyreg
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -58,8 +59,17 @@ class Tagged:
 
     __slots__ = ()
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), self[1:])  # type: ignore[index]  # mixed into NamedTuples only
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        copyreg.pickle(cls, _reduce_tagged)  # a dispatch-table entry pickles faster than __reduce__
+
+
+def _reduce_tagged(fact: Any) -> tuple[Any, ...]:
+    return (type(fact), fact[1:])
+
+
+def _reduce_plain(fact: Any) -> tuple[Any, ...]:
+    return (type(fact), tuple(fact))
 
 
 def tuple_text(value: object) -> str:
@@ -663,3 +673,7 @@ class PackageSummary:
     # ((callee, parameter position), location of the argument)
     param_aliases: list[tuple[tuple[str, int], Location]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+
+for _fact in (FieldLoc, AccessPath, Returned, SubObject, NoCallee):
+    copyreg.pickle(_fact, _reduce_plain)
