@@ -14,11 +14,39 @@ be helped:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from kubetorch.index import ProgramIndex
-from kubetorch.models import Models, load_models
-from kubetorch.summary import FunctionSummary, PackageSummary, Registration, tuple_text
+from kubetorch.models import Models, ModelType, load_models
+from kubetorch.summary import (
+    Binding,
+    Closure,
+    ConcreteType,
+    FieldFunc,
+    FieldLoc,
+    FuncRef,
+    FunctionSummary,
+    FuncValue,
+    GlobalFunc,
+    GlobalVar,
+    IfaceCall,
+    IfaceMethod,
+    Location,
+    MethodValue,
+    OwnParam,
+    PackageSummary,
+    ParamOf,
+    Registration,
+    ResultOf,
+    ReturnedBy,
+    ReturnedClosure,
+    ReturnValue,
+    SharedLoc,
+    StaticCall,
+    TypeKey,
+    tuple_text,
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -26,38 +54,46 @@ class Target:
     """One function a call site may run, and how its receiver relates to the site."""
 
     qname: str
-    kind: str  # static | method | interface | func-field | func-value | closure | callback | go | defer
-    bound: object = None  # for method values: "self", ("sub", field), a location, or None
+    # how the call reaches it (the calls table's `kind`):
+    # static | method | interface | func-field | func-value | closure | callback | go | defer
+    dispatch: str
+    bound: Binding = None  # for method values: SELF, a SubObject, a location, or None
 
 
-def _mention(fv, used: set) -> None:
+def _mention(fv: ReturnValue, used: set[str]) -> None:
     """Functions a func value names (nested in handler factories' returns too)."""
-    if not isinstance(fv, tuple) or not fv:
-        return
-    if fv[0] in ("func", "lit", "method") and isinstance(fv[1], str):
-        used.add(fv[1])
-    elif fv[0] == "ret":
-        for inner in fv[1]:
-            _mention(inner, used)
-        for group in fv[2]:
-            for inner in group:
+    match fv:
+        case (
+            FuncRef(qname=qname)
+            | Closure(qname=qname)
+            | MethodValue(qname=qname)
+            | ReturnedClosure(qname=qname)
+        ):
+            used.add(qname)
+        case ReturnedBy(callees=callees, args=args):
+            for inner in callees:
                 _mention(inner, used)
+            for group in args:
+                for inner in group:
+                    _mention(inner, used)
 
 
 class UnionFind:
+    """Alias classes of locations; a class's representative is its member of least tuple_text."""
+
     def __init__(self) -> None:
-        self.parent: dict = {}
+        self.parent: dict[Location, Location] = {}
 
-    def find(self, x):
+    def find(self, x: Location) -> Location:
         parent = self.parent
-        root = x
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(x, x) != root:
-            parent[x], x = root, parent[x]
-        return root
+        rep = x
+        while parent.get(rep, rep) != rep:
+            rep = parent[rep]
+        while parent.get(x, x) != rep:
+            parent[x], x = rep, parent[x]
+        return rep
 
-    def union(self, a, b) -> None:
+    def union(self, a: Location, b: Location) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             if tuple_text(ra) < tuple_text(rb):  # deterministic representative, whatever the location kinds
@@ -73,11 +109,11 @@ class Program:
         self.models = models or load_models()
         self.functions: dict[str, FunctionSummary] = {}
         self.registrations: list[Registration] = []
-        self.field_funcs: dict[tuple, set] = defaultdict(set)
-        self.field_types: dict[tuple, set] = defaultdict(set)
-        self.global_funcs: dict[tuple, set] = defaultdict(set)
-        self.returns_types: dict[str, set] = defaultdict(set)
-        self.field_models: dict[tuple, set] = defaultdict(set)
+        self.field_funcs: dict[Location, set[FuncValue]] = defaultdict(set)
+        self.field_types: dict[Location, set[ConcreteType]] = defaultdict(set)
+        self.global_funcs: dict[GlobalVar, set[FuncValue]] = defaultdict(set)
+        self.returns_types: dict[str, set[TypeKey]] = defaultdict(set)
+        self.field_models: dict[Location, set[ModelType]] = defaultdict(set)
         self.locations = UnionFind()
         for ps in packages:
             for fs in ps.functions:
@@ -101,24 +137,24 @@ class Program:
             for a, b in ps.aliases:
                 self.locations.union(a, b)
         # a factory's parameter captured by the closure it returns (MakeNextPodFunc(podQueue)) is the
-        # variable location ('V', F, uid): it is the caller's object, but only when every call site
-        # passes the same one (a helper called by two controllers must not merge their queues)
-        bound: dict[tuple, set] = defaultdict(set)
+        # variable location SharedLoc(F, uid): it is the caller's object, but only when every call
+        # site passes the same one (a helper called by two controllers must not merge their queues)
+        bound: dict[tuple[str, int], set[Location]] = defaultdict(set)
         for ps in packages:
             for key, loc in ps.param_aliases:
                 bound[key].add(loc)
-        stores: dict[tuple, set] = defaultdict(set)
+        stores: dict[tuple[str, int], set[Location]] = defaultdict(set)
         for ps in packages:
             for key, loc in ps.param_stores:
                 stores[key].add(loc)
         for (callee, i), locs in bound.items():
             fs = self.functions.get(callee)
-            owners = {loc[0] if isinstance(loc[0], tuple) else loc for loc in locs}
+            owners = {loc.owner if isinstance(loc, FieldLoc) else loc for loc in locs}
             if fs is None or len(owners) != 1:
                 continue  # objects of different structs: merging them would link two controllers
             for loc in locs:  # rq.worker(rq.queue), rq.worker(rq.missingUsageQueue): one controller
                 if i < len(fs.param_uids):
-                    self.locations.union(("V", callee, fs.param_uids[i]), loc)
+                    self.locations.union(SharedLoc(callee, fs.param_uids[i]), loc)
                 for stored in stores.get((callee, i), ()):
                     # NewGenericScheduler(c.schedulerCache) storing it in genericScheduler.cache
                     self.locations.union(stored, loc)
@@ -126,21 +162,21 @@ class Program:
         self.live_types = self._live_types()
         # per location class: what any alias holds
         for table in (self.field_funcs, self.field_types):
-            merged: dict[tuple, set] = defaultdict(set)
+            merged: dict[Location, set] = defaultdict(set)
             for loc, vals in table.items():
                 merged[self.locations.find(loc)] |= vals
             for loc in list(table):
                 table[loc] = merged[self.locations.find(loc)]
-        self.param_funcs: dict[tuple[str, int], set] = defaultdict(
-            set
-        )  # -> {(func value, where it was written)}
-        self._value_memo: dict = {}
+        # (function, parameter position) -> {(func value passed, the function passing it)}
+        self.param_funcs: dict[tuple[str, int], set[tuple[FuncValue, str]]] = defaultdict(set)
+        self._value_memo: dict[object, list[Target]] = {}
+        self._param_memo: dict[tuple[str, int], list[Target]] = {}
         self._used_params = False
         self.callees: dict[str, list[list[Target]]] = {}
         self.callers: dict[str, list[tuple[str, int]]] = defaultdict(list)
         self._resolve_all()
 
-    def _flow_params_into_fields(self, stores: dict[tuple, set]) -> None:
+    def _flow_params_into_fields(self, stores: dict[tuple[str, int], set[Location]]) -> None:
         """NewBaseController(..., podControl PodControlInterface) stores its parameter in a field
         (stores: (function, parameter index) -> fields): what callers pass for it is what the
         field holds."""
@@ -148,21 +184,21 @@ class Program:
             return
         for fs in self.functions.values():
             for site in fs.sites:
-                if site.callee[0] != "static" or not site.arg_types:
+                if not isinstance(site.callee, StaticCall) or not site.arg_types:
                     continue
                 for i, types in enumerate(site.arg_types):
-                    for loc in stores.get((site.callee[1], i), ()):
+                    for loc in stores.get((site.callee.qname, i), ()):
                         self.field_types[loc].update(types)
 
-    def _live_types(self) -> set:
+    def _live_types(self) -> set[TypeKey]:
         """Struct types built by code that something uses. A type only a dead constructor or a
         test helper builds (`var _ BindPlugin = &FakeNodeReaper{}` does not count) is not a
         candidate for interface dispatch."""
         used: set[str] = set()
         for fs in self.functions.values():
             for site in fs.sites:
-                if site.callee[0] == "static":
-                    used.add(site.callee[1])
+                if isinstance(site.callee, StaticCall):
+                    used.add(site.callee.qname)
                 for fv in site.targets:
                     _mention(fv, used)
                 for fvs in site.arg_funcs:
@@ -174,7 +210,7 @@ class Program:
             for fvs in table.values():
                 for fv in fvs:
                     _mention(fv, used)
-        live = set()
+        live: set[TypeKey] = set()
         for q, fs in self.functions.items():
             name = q.rsplit(".", 1)[-1]
             if q in used or fs.recv_type is not None or fs.is_literal or name in ("main", "init"):
@@ -182,110 +218,114 @@ class Program:
         return live
 
     # ------------------------------------------------------------ func values
-    def resolve_value(self, fv, caller: str) -> list[Target]:
+    def resolve_value(self, fv: ReturnValue, caller: str) -> list[Target]:
         """Func value (see kubetorch.summary) -> the functions it may be (memoized; a value that
         refers back to itself through fields or globals contributes nothing more the second time)."""
-        key = (fv, caller) if fv[0] in ("param", "ret") else fv
+        key = (fv, caller) if isinstance(fv, (OwnParam, ReturnedBy)) else fv
         memo = self._value_memo.get(key)
         if memo is not None:
             return memo
         self._value_memo[key] = []  # cycle guard
         out: list[Target] = []
-        seen: set[tuple] = set()
+        seen: set[tuple[str, str, str]] = set()
         for t in self._resolve_value(fv, caller):
-            k = (t.qname, t.kind, tuple_text(t.bound))
+            k = (t.qname, t.dispatch, tuple_text(t.bound))
             if k not in seen:
                 seen.add(k)
                 out.append(t)
         self._value_memo[key] = out
         return out
 
-    def _resolve_value(self, fv, caller: str) -> list[Target]:
-        kind = fv[0]
-        if kind == "func":
-            return [Target(fv[1], "func-value")] if fv[1] in self.functions else []
-        if kind == "lit":
-            return [Target(fv[1], "closure")] if fv[1] in self.functions else []
-        if kind == "method":
-            return [Target(fv[1], "method", fv[2])] if fv[1] in self.functions else []
-        if kind == "gvar":
-            out: list[Target] = []
-            for v in self.global_funcs.get(("G", fv[1], fv[2]), ()):
-                out.extend(self.resolve_value(v, caller))
-            return out
-        if kind == "field":
-            out = []
-            for v in sorted(self.field_funcs.get((fv[1], fv[2]), ()), key=tuple_text):
-                out.extend(self.resolve_value(v, caller))
-            return out
-        if kind == "ifacemethod":  # a method value of an interface: bound like a method value
-            bound = fv[3] if len(fv) > 3 else None
-            return [Target(q, "method", bound) for q in self.implementations(fv[1], fv[2], None, ())]
-        if kind == "ret":
-            out = []
-            for callee_fv in fv[1]:
-                for t in self.resolve_value(callee_fv, caller):
-                    fs = self.functions.get(t.qname)
-                    if fs is None:
-                        continue
-                    for r in fs.returns:
-                        if r[0] == "lit":
-                            fwd = r[2]
-                            if 0 <= fwd < len(fv[2]) and fv[2][fwd]:
-                                for inner in fv[2][fwd]:
-                                    out.extend(self.resolve_value(inner, caller))
-                            elif r[1] in self.functions:
-                                out.append(Target(r[1], "closure"))
-                        elif r[0] in ("func", "method", "gvar", "field", "paramof", "ifacemethod"):
-                            out.extend(self.resolve_value(r, t.qname))
-            return out
-        if kind == "param":
-            return [Target(v.qname, "callback") for v in self._param_targets(caller, fv[1])]
-        if kind == "paramof":  # a parameter of the function that stored this value
-            return [Target(v.qname, "callback") for v in self._param_targets(fv[1], fv[2])]
-        return []
+    def _resolve_value(self, fv: ReturnValue, caller: str) -> list[Target]:
+        out: list[Target] = []
+        match fv:
+            case FuncRef(qname=qname):
+                return [Target(qname, "func-value")] if qname in self.functions else []
+            case Closure(qname=qname):
+                return [Target(qname, "closure")] if qname in self.functions else []
+            case MethodValue(qname=qname, bound=bound):
+                return [Target(qname, "method", bound)] if qname in self.functions else []
+            case GlobalFunc(pkg=pkg, name=name):
+                for v in self.global_funcs.get(GlobalVar(pkg, name), ()):
+                    out.extend(self.resolve_value(v, caller))
+            case FieldFunc(owner=owner, field=fname):
+                for v in sorted(self.field_funcs.get(FieldLoc(owner, fname), ()), key=tuple_text):
+                    out.extend(self.resolve_value(v, caller))
+            case IfaceMethod(iface=iface, method=method, bound=bound):  # bound like a method value
+                return [Target(q, "method", bound) for q in self.implementations(iface, method, None, ())]
+            case ReturnedBy(callees=callees, args=args):
+                for callee_fv in callees:
+                    for t in self.resolve_value(callee_fv, caller):
+                        fs = self.functions.get(t.qname)
+                        if fs is None:
+                            continue
+                        for r in fs.returns:
+                            match r:
+                                case ReturnedClosure(qname=qname, forwards=fwd):
+                                    if 0 <= fwd < len(args) and args[fwd]:
+                                        for inner in args[fwd]:
+                                            out.extend(self.resolve_value(inner, caller))
+                                    elif qname in self.functions:
+                                        out.append(Target(qname, "closure"))
+                                case (
+                                    FuncRef()
+                                    | MethodValue()
+                                    | GlobalFunc()
+                                    | FieldFunc()
+                                    | ParamOf()
+                                    | IfaceMethod()
+                                ):
+                                    out.extend(self.resolve_value(r, t.qname))
+            case OwnParam(position=i):
+                return [Target(v.qname, "callback") for v in self._param_targets(caller, i)]
+            case ParamOf(function=function, position=i):  # a parameter of the function that stored it
+                return [Target(v.qname, "callback") for v in self._param_targets(function, i)]
+        return out
 
     def _param_targets(self, qname: str, i: int) -> list[Target]:
         self._used_params = True
-        key = ("param-targets", qname, i)
-        memo = self._value_memo.get(key)
+        key = (qname, i)
+        memo = self._param_memo.get(key)
         if memo is not None:
             return memo
-        self._value_memo[key] = []
+        self._param_memo[key] = []
         out = []
-        for fv, origin in sorted(self.param_funcs.get((qname, i), ()), key=tuple_text):
-            if fv[0] == "param":  # forwarded: what the origin's callers pass
-                out.extend(self._param_targets(origin, fv[1]))
+        for fv, origin in sorted(self.param_funcs.get(key, ()), key=tuple_text):
+            if isinstance(fv, OwnParam):  # forwarded: what the origin's callers pass
+                out.extend(self._param_targets(origin, fv.position))
             else:
                 out.extend(self.resolve_value(fv, origin))
-        self._value_memo[key] = out
+        self._param_memo[key] = out
         return out
 
     # ------------------------------------------------------------ interfaces
-    def implementations(self, iface: tuple, method: str, loc, narrow: tuple) -> list[str]:
+    def implementations(
+        self, iface: TypeKey, method: str, loc: Location | None, narrow: tuple[TypeKey, ...]
+    ) -> list[str]:
         """Methods an interface call may run, narrowed to the types that flow into the receiver."""
-        types: set = set(narrow)
+        types: set[TypeKey] = set(narrow)
         if not types and loc is not None:
             for t in self.field_types.get(self.locations.find(loc), ()):
-                if t[0] == "ret":
-                    types |= self.returns_types.get(t[1], set())
+                if isinstance(t, ResultOf):
+                    types |= self.returns_types.get(t.function, set())
                 else:
                     types.add(t)
         candidates = []
         if types:
             for key in sorted(types):
-                found = self.index.method(("n", key[0], key[1], ()), method)
-                if found is not None and found[0] is not None and found[0] in self.functions:
-                    candidates.append(found[0])
+                found = self.index.method(("n", *key, ()), method)
+                if found is not None and found.qname is not None and found.qname in self.functions:
+                    candidates.append(found.qname)
             if candidates:
                 return candidates
         every = []
-        for key in self.index.implementers(("n", iface[0], iface[1], ())):
-            if self.models.is_test_support(key[0]):
+        for key in self.index.implementers(("n", *iface, ())):
+            pkg, _name = key
+            if self.models.is_test_support(pkg):
                 continue  # fakes in non-test files are never wired into production code
-            found = self.index.method(("n", key[0], key[1], ()), method)
-            if found is not None and found[0] is not None and found[0] in self.functions:
-                every.append((key, found[0]))
+            found = self.index.method(("n", *key, ()), method)
+            if found is not None and found.qname is not None and found.qname in self.functions:
+                every.append((key, found.qname))
         live = [q for key, q in every if key in self.live_types] or [q for _key, q in every]
         if len(live) > self.models.max_dispatch_fanout:
             return []  # plumbing: following every implementer would link everything to everything
@@ -294,32 +334,30 @@ class Program:
     # ------------------------------------------------------------ sites
     def resolve_site(self, fs: FunctionSummary, k: int) -> list[Target]:
         site = fs.sites[k]
-        callee = site.callee
-        kind = callee[0]
         out: list[Target] = []
-        if kind == "static":
-            if callee[1] in self.functions:
-                out.append(Target(callee[1], "method" if site.recv is not None else "static"))
-        elif kind == "iface":
-            out.extend(
-                Target(q, "interface")
-                for q in self.implementations(callee[1], callee[2], callee[3], callee[4])
-            )
-        elif kind == "field":
-            for fv in sorted(self.field_funcs.get((callee[1], callee[2]), ()), key=tuple_text):
-                for t in self.resolve_value(fv, fs.qname):
-                    out.append(Target(t.qname, "func-field", t.bound))
-        elif kind == "gvar":
-            for fv in sorted(self.global_funcs.get(("G", callee[1], callee[2]), ()), key=tuple_text):
-                out.extend(Target(t.qname, "func-value", t.bound) for t in self.resolve_value(fv, fs.qname))
-        elif kind == "param":
-            out.extend(self._param_targets(fs.qname, callee[1]))
-        elif kind == "paramof":
-            out.extend(self._param_targets(callee.function, callee.position))
+        match site.callee:
+            case StaticCall(qname=qname):
+                if qname in self.functions:
+                    out.append(Target(qname, "method" if site.recv is not None else "static"))
+            case IfaceCall(iface=iface, method=method, loc=loc, narrow=narrow):
+                out.extend(Target(q, "interface") for q in self.implementations(iface, method, loc, narrow))
+            case FieldFunc(owner=owner, field=fname):
+                for fv in sorted(self.field_funcs.get(FieldLoc(owner, fname), ()), key=tuple_text):
+                    for t in self.resolve_value(fv, fs.qname):
+                        out.append(Target(t.qname, "func-field", t.bound))
+            case GlobalFunc(pkg=pkg, name=name):
+                for fv in sorted(self.global_funcs.get(GlobalVar(pkg, name), ()), key=tuple_text):
+                    out.extend(
+                        Target(t.qname, "func-value", t.bound) for t in self.resolve_value(fv, fs.qname)
+                    )
+            case OwnParam(position=i):
+                out.extend(self._param_targets(fs.qname, i))
+            case ParamOf(function=function, position=i):
+                out.extend(self._param_targets(function, i))
         for fv in site.targets:
             for t in self.resolve_value(fv, fs.qname):
-                out.append(Target(t.qname, "callback" if site.launch == "callback" else t.kind, t.bound))
-        seen = set()
+                out.append(Target(t.qname, "callback" if site.launch == "callback" else t.dispatch, t.bound))
+        seen: set[tuple[str, str]] = set()
         unique = []
         for t in out:
             key = (t.qname, tuple_text(t.bound))
@@ -332,6 +370,7 @@ class Program:
         """Resolve every site; then, while func parameters learn more values, re-resolve the sites
         whose answer depended on what callers pass (only those)."""
         self._value_memo = {}
+        self._param_memo = {}
         callees: dict[str, list[list[Target]]] = {}
         dependent: list[tuple[str, int]] = []
         for qname, fs in self.functions.items():
@@ -355,6 +394,7 @@ class Program:
             if sum(len(v) for v in self.param_funcs.values()) == before:
                 break
             self._value_memo = {}
+            self._param_memo = {}
             for qname, k in dependent:
                 callees[qname][k] = self.resolve_site(self.functions[qname], k)
         callers: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -365,9 +405,9 @@ class Program:
         self.callers = callers
 
     # ------------------------------------------------------------ queries
-    def reachable(self, roots) -> set[str]:
+    def reachable(self, starts: Iterable[str]) -> set[str]:
         seen = set()
-        stack = [r for r in roots if r in self.functions]
+        stack = [q for q in starts if q in self.functions]
         while stack:
             q = stack.pop()
             if q in seen:
@@ -379,11 +419,11 @@ class Program:
                         stack.append(t.qname)
         return seen
 
-    def edges(self):
-        """(caller, callee, kind, file, line) for the calls table."""
+    def edges(self) -> Iterator[tuple[str, str, str, str, int]]:
+        """(caller, callee, dispatch, file, line) for the calls table (dispatch is its `kind`)."""
         for qname, per_site in self.callees.items():
             fs = self.functions[qname]
             for k, targets in enumerate(per_site):
                 line = fs.sites[k].line
                 for t in targets:
-                    yield qname, t.qname, t.kind, fs.file, line
+                    yield qname, t.qname, t.dispatch, fs.file, line

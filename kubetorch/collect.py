@@ -10,12 +10,25 @@ a method (the method is the handler; the literal's position is kept).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kubetorch.callgraph import Program
-from kubetorch.index import deref
+from kubetorch.index import named_key
 from kubetorch.models import Models, ModelType, resource_name
-from kubetorch.summary import HandlerValue, Registration, tuple_text
+from kubetorch.summary import (
+    CanonType,
+    FuncValue,
+    HandlerValue,
+    OwnParam,
+    Registration,
+    ReturnedHandler,
+    Root,
+    Shared,
+    TypeKey,
+    tuple_text,
+)
 
 EVENTS = ("add", "update", "delete")
 
@@ -36,13 +49,31 @@ class HandlerRow:
     line: int
     resolution: str
     note: str | None
-    owner_type: tuple | None = None  # (pkg, struct) of the component, when it is a struct
+    owner_type: TypeKey | None = None  # (pkg, struct) of the component, when it is a struct
     runs: str = ""  # the function that actually runs: the forwarding literal itself when there is one
+
+
+class Handled(NamedTuple):
+    """One event a registered handler value handles: the handler (named by the function a forwarding
+    literal calls), the literal's position, the filter in front of it, a note, the function run."""
+
+    event: str
+    handler: str
+    literal: str | None
+    filter: str | None
+    note: str | None
+    runs: str
+
+
+def component_name(key: TypeKey) -> str:
+    """A controller struct's component: its package and name, `pkg.Struct`."""
+    pkg, name = key
+    return f"{pkg}.{name}"
 
 
 def collect(program: Program, models: Models) -> list[HandlerRow]:
     rows: list[HandlerRow] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[str, str, str, str, str, int, str | None]] = set()
     for reg in sorted(program.registrations, key=lambda r: (r.file, r.line)):
         for row in _rows_of(program, models, reg):
             key = (
@@ -69,7 +100,8 @@ def _rows_of(program: Program, models: Models, reg: Registration) -> list[Handle
             m for m in program.field_models.get(reg.informer_loc, ()) if m.resource and m.resource != "*"
         )
         if len(stored) == 1:
-            informer, resolution = stored[0], "informer stored in a field"
+            (informer,) = stored
+            resolution = "informer stored in a field"
     informers = [informer] if informer is not None and informer.resource and informer.resource != "*" else []
     if not informers and reg.informer_param is not None:
         # an informer passed in: each caller's argument says which resource (one row per resource)
@@ -83,9 +115,9 @@ def _rows_of(program: Program, models: Models, reg: Registration) -> list[Handle
     return out
 
 
-def _param_models(program: Program, function: str, i: int, depth: int) -> set:
+def _param_models(program: Program, function: str, i: int, depth: int) -> set[ModelType]:
     """Library models (informers with a resource) callers pass as parameter i, through forwarding."""
-    out: set = set()
+    out: set[ModelType] = set()
     if depth > 4:
         return out
     for caller, k in program.callers.get(function, ()):
@@ -93,8 +125,8 @@ def _param_models(program: Program, function: str, i: int, depth: int) -> set:
         if i >= len(site.arg_models) or site.arg_models[i] is None:
             continue
         m = site.arg_models[i]
-        if m[0] == "param":
-            out |= _param_models(program, caller, m[1], depth + 1)
+        if isinstance(m, OwnParam):
+            out |= _param_models(program, caller, m.position, depth + 1)
         elif isinstance(m, ModelType) and m.resource and m.resource != "*":
             out.add(m)
     return out
@@ -107,12 +139,13 @@ def _rows_for(
     entries = list(_expand(program, models, reg.handler, reg.function, None, 0))
     if not entries:
         entries = [
-            (ev, f"{reg.function}:{reg.line}", None, None, "handler value not resolved", "") for ev in EVENTS
+            Handled(ev, f"{reg.function}:{reg.line}", None, None, "handler value not resolved", "")
+            for ev in EVENTS
         ]
     adapters = _adapter_methods(program, models, reg.handler)
     for event, handler, literal, filt, note, runs in entries:
         if handler in adapters and reg.owner is not None:
-            component, owner = f"{reg.owner[0]}.{reg.owner[1]}", reg.owner
+            component, owner = component_name(reg.owner), reg.owner
         else:
             component, owner = _component(program, handler, reg)
         out.append(
@@ -138,8 +171,10 @@ def _rows_for(
     return out
 
 
-def _expand(program: Program, models: Models, hv: HandlerValue, where: str, filt: str | None, depth: int):
-    """(event, handler qname, literal position, filter, note, function run) for every event handled."""
+def _expand(
+    program: Program, models: Models, hv: HandlerValue, where: str, filt: str | None, depth: int
+) -> Iterator[Handled]:
+    """Every event a handler value handles."""
     if depth > 6:
         return
     if hv.form == "funcs":
@@ -147,12 +182,12 @@ def _expand(program: Program, models: Models, hv: HandlerValue, where: str, filt
             for fv in fvs:
                 for target in program.resolve_value(fv, where):
                     name, literal = _handler_name(program, target.qname)
-                    yield (event, name, literal, filt, None, target.qname)
+                    yield Handled(event, name, literal, filt, None, target.qname)
     elif hv.form == "filter":
         fname = None
         if hv.filter is not None:
             targets = program.resolve_value(hv.filter, where)
-            fname = targets[0].qname if targets else _describe(hv.filter)
+            fname = next(iter(targets)).qname if targets else _describe(hv.filter)
         if hv.inner is not None:
             inner = list(_expand(program, models, hv.inner, where, fname, depth + 1))
             yield from inner
@@ -160,11 +195,11 @@ def _expand(program: Program, models: Models, hv: HandlerValue, where: str, filt
             for event, handler, literal, f, _note, runs in inner:
                 if event in ("add", "delete"):
                     note = f"update entering/leaving the filter runs the {event} handler"
-                    yield ("update", handler, literal, f, note, runs)
-    elif hv.form == "type":
+                    yield Handled("update", handler, literal, f, note, runs)
+    elif hv.form == "type" and hv.type is not None:
         for event, qname in _handler_methods(program, models, hv.type):
             if qname in program.functions:
-                yield (event, qname, None, filt, None, qname)
+                yield Handled(event, qname, None, filt, None, qname)
     elif hv.form == "call":
         for callee_fv in hv.callee:
             for target in program.resolve_value(callee_fv, where):
@@ -173,9 +208,9 @@ def _expand(program: Program, models: Models, hv: HandlerValue, where: str, filt
                     continue
                 produced = False
                 for r in fs.returns:
-                    if r[0] == "handler":
+                    if isinstance(r, ReturnedHandler):
                         produced = True
-                        yield from _expand(program, models, r[1], target.qname, filt, depth + 1)
+                        yield from _expand(program, models, r.value, target.qname, filt, depth + 1)
                 for key in sorted(program.returns_types.get(target.qname, ())):
                     if not produced:
                         yield from _expand(
@@ -196,12 +231,12 @@ def _adapter_methods(program: Program, models: Models, hv: HandlerValue) -> set[
     return out
 
 
-def _handler_methods(program: Program, models: Models, key: tuple):
+def _handler_methods(program: Program, models: Models, key: TypeKey) -> Iterator[tuple[str, str]]:
     """(event, method qname) for each OnAdd/OnUpdate/OnDelete-style method the type has."""
     for method, event in models.handler_methods.items():
-        found = program.index.method(("n", key[0], key[1], ()), method)
-        if found is not None and found[0] is not None:
-            yield event, found[0]
+        found = program.index.method(("n", *key, ()), method)
+        if found is not None and found.qname is not None:
+            yield event, found.qname
 
 
 def _handler_name(program: Program, qname: str) -> tuple[str, str | None]:
@@ -214,51 +249,67 @@ def _handler_name(program: Program, qname: str) -> tuple[str, str | None]:
     return qname, None
 
 
-def _describe(fv) -> str:
-    return fv[1] if len(fv) > 1 and isinstance(fv[1], str) else tuple_text(fv)
+def _describe(fv: FuncValue) -> str:
+    """An unresolved func value as the handlers table names it: its qualified name, else its text."""
+    match fv:
+        case (_tag, str(name), *_):
+            return name
+    return tuple_text(fv)
 
 
-def _component(program: Program, handler: str, reg: Registration) -> tuple[str, tuple | None]:
+def _component(program: Program, handler: str, reg: Registration) -> tuple[str, TypeKey | None]:
     """The controller struct that owns a handler: its receiver, the struct its literal captures,
     the struct the registering function belongs to or builds; else the registering function."""
     fs = program.functions.get(handler)
     if fs is not None and fs.recv_type is not None:
         key = _struct_key(program, fs.recv_type)
         if key is not None:
-            return f"{key[0]}.{key[1]}", key
+            return component_name(key), key
     if fs is not None:
-        captured = []
+        captured: list[tuple[Root, TypeKey]] = []
         for root in sorted(fs.root_types, key=tuple_text):
-            if root[0] == "C":
+            if isinstance(root, Shared):
                 key = _struct_key(program, fs.root_types[root])
                 if key is not None:
                     captured.append((root, key))
         if captured:
             # the struct the registering code builds, else the one the literal calls methods on
-            receivers = {s.recv[0] for s in fs.sites if s.recv is not None}
-            ranked = sorted(
-                captured, key=lambda rk: (rk[1] != reg.owner, rk[0] not in receivers, tuple_text(rk[0]))
-            )
-            key = ranked[0][1]
-            return f"{key[0]}.{key[1]}", key
+            receivers = {s.recv.root for s in fs.sites if s.recv is not None}
+
+            def rank(capture: tuple[Root, TypeKey]) -> tuple[bool, bool, str]:
+                root, key = capture
+                return (key != reg.owner, root not in receivers, tuple_text(root))
+
+            _root, key = min(captured, key=rank)
+            return component_name(key), key
     if reg.owner is not None:
-        return f"{reg.owner[0]}.{reg.owner[1]}", reg.owner
+        return component_name(reg.owner), reg.owner
     reg_fs = program.functions.get(reg.function)
     if reg_fs is not None:
         for root in sorted(reg_fs.root_types, key=tuple_text):
             key = _struct_key(program, reg_fs.root_types[root])
-            if key is not None and key[0] == reg_fs.qname.rsplit(".", 1)[0].split(".(")[0]:
-                return f"{key[0]}.{key[1]}", key
+            if key is not None and _in_package(key, _package_of(reg_fs.qname)):
+                return component_name(key), key
     return reg.function, None
 
 
-def _struct_key(program: Program, t) -> tuple | None:
-    if t is None or t[0] == "M":
+def _in_package(key: TypeKey, pkg: str) -> bool:
+    key_pkg, _name = key
+    return key_pkg == pkg
+
+
+def _package_of(qname: str) -> str:
+    """The package path of a function's qualified name (pkg.F, pkg.(*T).M, pkg.T.M)."""
+    return qname.rsplit(".", 1)[0].split(".(")[0]
+
+
+def _struct_key(program: Program, t: CanonType | None) -> TypeKey | None:
+    """(pkg, name) of an in-tree struct type, under any pointers (None for library values)."""
+    key = named_key(t)
+    if key is None or _in_package(key, ""):
         return None
-    base = deref(t)
-    if base[0] != "n" or not base[1]:
-        return None
-    info = program.index.types.get((base[1], base[2]))
-    if info is None or info.type[0] != "st":
-        return None
-    return (base[1], base[2])
+    info = program.index.types.get(key)
+    match info.type if info is not None else None:
+        case ("st", _fields):
+            return key
+    return None

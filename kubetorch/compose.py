@@ -19,15 +19,144 @@
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kubetorch.callgraph import Program, Target
 from kubetorch.collect import HandlerRow
 from kubetorch.identity import chain_id
-from kubetorch.index import deref, field_location
-from kubetorch.summary import FunctionSummary, Site, tuple_text
+from kubetorch.index import deref, field_location, named_key
+from kubetorch.models import ModelType
+from kubetorch.summary import (
+    SELF,
+    AccessPath,
+    CallArg,
+    CallResult,
+    CanonType,
+    FieldLoc,
+    FunctionSummary,
+    GlobalVar,
+    Local,
+    Located,
+    Location,
+    OwnParam,
+    Param,
+    ParamOf,
+    ReadValue,
+    ResultOf,
+    Root,
+    Shared,
+    SharedLoc,
+    Site,
+    SubObject,
+    TypeKey,
+    tuple_text,
+)
 
-Entry = tuple  # (mode, root, field)
+# What materializing a path can give: a location, or (a root Located at a method value's receiver
+# path) that path itself, which then stands for a location of its own.
+Place = Location | AccessPath
+
+
+class Entry(NamedTuple):
+    """A transitive access of a function: its mode and the path, relative to the function."""
+
+    mode: str  # read | write
+    root: Root
+    field: str | None
+
+
+class DirectAccess(NamedTuple):
+    """An entry the function's own code makes: access `access` of its summary."""
+
+    access: int
+    hops: int = 0
+
+
+class CallWitness(NamedTuple):
+    """An entry inherited through call site `site` from `callee`; `selected`: the site's own
+    expression selects the field; `hops`: calls down to the access (the shortest witness is kept)."""
+
+    site: int
+    callee: str
+    selected: bool
+    hops: int
+
+
+Witness = DirectAccess | CallWitness
+
+
+class Substituted(NamedTuple):
+    """A callee's entry seen from a caller: the caller's root and field; `selected`: the site's own
+    expression selects the field (a reading point of the caller)."""
+
+    root: Root
+    field: str | None
+    selected: bool
+
+
+class Reader(NamedTuple):
+    """A reading point of a location: the function, the port of the value read, where and how."""
+
+    function: str
+    port: int
+    line: int
+    via: str
+
+
+class CallContext(NamedTuple):
+    """One level of call-site sensitivity: the functions each argument of the call into `callee` passes."""
+
+    callee: str
+    bindings: tuple[frozenset[str], ...]
+
+
+class TaintNode(NamedTuple):
+    """A port of a function reached by the taint walk; `up`: the walk may return to callers from
+    here (it started in this frame); `context` the bindings of the callee's func parameters."""
+
+    function: str
+    port: int
+    up: bool
+    context: CallContext | None
+
+
+class Hop(NamedTuple):
+    """How the walk reached a node: from `prev`, by `how` (flow, closure, call, return, state,
+    control), at `line` of the step's code (0: none)."""
+
+    prev: TaintNode
+    how: str
+    line: int
+
+
+class Reached(NamedTuple):
+    """A sink reached from a location: the reader credited with it, its read, and the steps between."""
+
+    reader: str
+    line: int
+    via: str
+    steps: list[Step]
+
+
+class Candidate(NamedTuple):
+    """A way a handler reaches a sink; the least `rank` wins (hand-over states first, then the
+    shortest walk, then the location's text)."""
+
+    indirect: bool  # the handler's write is not a hand-over (queue or channel)
+    length: int
+    loc_text: str
+    loc: Place
+    entry: Entry
+    reader: str
+    line: int
+    via: str
+    steps: list[Step]
+
+    @property
+    def rank(self) -> tuple[bool, int, str]:
+        return (self.indirect, self.length, self.loc_text)
 
 
 @dataclass(slots=True)
@@ -70,159 +199,178 @@ class Composer:
     def __init__(self, program: Program):
         self.p = program
         self.index = program.index
-        self.trans: dict[str, dict[Entry, tuple]] = {}
-        self.readers: dict[tuple, list[tuple[str, int, int, str]]] = defaultdict(list)
+        self.trans: dict[str, dict[Entry, Witness]] = {}
+        self.readers: dict[Place, list[Reader]] = defaultdict(list)
         self._out_edges: dict[str, dict[int, list[int]]] = {}
-        self._port_of: dict[str, dict[tuple, int]] = {}
-        self._cap_nodes: dict[tuple, list[tuple[str, int]]] = defaultdict(list)
+        self._port_of: dict[str, dict[object, int]] = {}  # function -> port -> its index
+        self._param_port: dict[str, dict[int, int]] = {}  # function -> parameter position -> port index
+        self._cap_nodes: dict[object, list[tuple[str, int]]] = defaultdict(list)
         self._closure_cache: dict[str, set[str]] = {}
-        self._taint_cache: dict[tuple, dict] = {}
-        self._members: dict = {}
-        self._field_memo: dict = {}
-        self._literals_by_owner: dict | None = None
-        self._owners: dict | None = None
+        self._taint_cache: dict[tuple[Place, str], dict[tuple[str, int], Reached]] = {}
+        self._members: dict[Place, set[Place]] = {}
+        self._field_memo: dict[tuple[CanonType | None, str], FieldLoc | None] = {}
+        self._literals_by_owner: dict[TypeKey | None, list[str]] | None = None
+        self._owners: dict[TypeKey, set[TypeKey]] | None = None
         self._has_param_calls: dict[str, bool] = {}
         self._nested_param: dict[str, bool] = {}
-        self._literals_of_root: dict[str, list] = defaultdict(list)
+        self._literals_of_top: dict[str, list[FunctionSummary]] = defaultdict(list)
         for fs in program.functions.values():
             if fs.is_literal:
-                self._literals_of_root[fs.top].append(fs)
+                self._literals_of_top[fs.top].append(fs)
         for q, fs in program.functions.items():
             self._port_of[q] = {p: i for i, p in enumerate(fs.ports)}
+            self._param_port[q] = {p.position: i for i, p in enumerate(fs.ports) if isinstance(p, Param)}
             for i, p in enumerate(fs.ports):
-                if p[0] == "C":
+                if p.tag == "C":
                     self._cap_nodes[p].append((q, i))
         self.written_globals = {
             a.loc
             for fs in program.functions.values()
             for a in fs.accesses
-            if a.mode == "write" and a.loc and a.loc[0] in ("G", "V")
+            if a.mode == "write" and isinstance(a.loc, (GlobalVar, SharedLoc))
         }
 
     # ------------------------------------------------------------ locations
-    def canon(self, loc):
-        return self.p.locations.find(loc) if loc is not None else None
+    def canon(self, loc: Place | None) -> Place | None:
+        return self.p.locations.find(loc) if loc is not None else None  # type: ignore[arg-type]  # a path stands for itself
 
-    def materialize(self, fs: FunctionSummary, root: tuple, fname: str | None):
-        kind = root[0]
-        if kind == "T":
-            return root[1]
-        if kind == "G":
-            if fname is None:
-                return root
-            t = self._global_type(root)
-            loc = self._field_loc(t, fname)
-            return loc or root
-        if kind == "C" and (fname is None or self._opaque_root(fs, root)):
-            # a variable shared with closures, holding an interface: the object itself is the state
-            return ("V", fs.top, root[1])
+    def materialize(self, fs: FunctionSummary, root: Root, fname: str | None) -> Place | None:
+        match root:
+            case Located(loc=loc):
+                return loc
+            case GlobalVar():
+                if fname is None:
+                    return root
+                return self._field_loc(self._global_type(root), fname) or root
+            case Shared(uid=uid) if fname is None or self._opaque_root(fs, root):
+                # a variable shared with closures, holding an interface: the object itself is the state
+                return SharedLoc(fs.top, uid)
         if fname is None:
             return None
         return self._field_loc(fs.root_types.get(root), fname)
 
-    def _opaque_root(self, fs: FunctionSummary, root) -> bool:
+    def _opaque_root(self, fs: FunctionSummary, root: Root) -> bool:
         """Is the root's type an interface or a library value (no fields of its own to name)?"""
         t = fs.root_types.get(root)
-        if t is None or t[0] == "M":
+        if t is None or isinstance(t, ModelType):
             return True
         base = deref(t)
-        return base[0] == "n" and self.index.is_interface(base)
+        return named_key(base) is not None and self.index.is_interface(base)
 
-    def _global_type(self, root):
-        info = self.index.values.get((root[1], root[2]))
+    def _global_type(self, root: GlobalVar) -> CanonType | None:
+        info = self.index.values.get((root.pkg, root.name))
         return info.type if info is not None else None
 
-    def _field_loc(self, t, fname: str):
+    def _field_loc(self, t: CanonType | None, fname: str) -> FieldLoc | None:
         key = (t, fname)
-        hit = self._field_memo.get(key, self)
-        if hit is not self:
-            return hit
-        loc = field_location(self.index, t, fname, self.p.models.is_library)
-        self._field_memo[key] = loc
+        if key in self._field_memo:
+            return self._field_memo[key]
+        loc = self._field_memo[key] = field_location(self.index, t, fname, self.p.models.is_library)
         return loc
 
-    def members(self, loc) -> set:
+    def members(self, loc: Place) -> set[Place]:
         """Every location of loc's alias class (one object stored in several fields)."""
         if not self._members:
             for x in self.p.locations.parent:
-                self._members.setdefault(self.canon(x), set()).add(x)
+                self._members.setdefault(self.canon(x), set()).add(x)  # type: ignore[arg-type]  # not None
         return self._members.get(loc, set()) | {loc}
 
-    def display_location(self, loc, owner):
+    def display_location(self, loc: Place, owner: TypeKey | None) -> Place:
         """The member of a location's alias class to show: a field of the component's own struct,
         else a struct field, else the class itself."""
         members = self.members(loc)
-        fields = sorted((m for m in members if isinstance(m[0], tuple)), key=tuple_text)
-        own = [m for m in fields if m[0] == owner]
-        return (own or fields or [loc])[0]
+        fields = sorted((m for m in members if isinstance(m, (FieldLoc, AccessPath))), key=tuple_text)
+        own = [m for m in fields if isinstance(m, FieldLoc) and m.owner == owner]
+        return next(iter(own or fields or [loc]))
 
-    def location_name(self, loc) -> str:
-        if loc is None:
-            return ""
-        if loc[0] == "G":
-            return f"{loc[1].rsplit('/', 1)[-1]}.{loc[2]}"
-        if loc[0] == "V":
-            fs = self.p.functions.get(loc[1])
-            name = fs.var_names.get(loc[2], f"v{loc[2]}") if fs is not None else f"v{loc[2]}"
-            return f"{loc[1].rsplit('/', 1)[-1]}.{name}"
-        return f"{loc[0][1]}.{loc[1]}"
+    def location_name(self, loc: Place | None) -> str:
+        match loc:
+            case None:
+                return ""
+            case GlobalVar(pkg=pkg, name=name):
+                return f"{pkg.rsplit('/', 1)[-1]}.{name}"
+            case SharedLoc(top=top, uid=uid):
+                fs = self.p.functions.get(top)
+                name = fs.var_names.get(uid, f"v{uid}") if fs is not None else f"v{uid}"
+                return f"{top.rsplit('/', 1)[-1]}.{name}"
+            case FieldLoc(owner=(_pkg, struct), field=fname):
+                return f"{struct}.{fname}"
+            case AccessPath(root=(_tag, head, *_), field=fname):  # a receiver path standing for a location
+                return f"{head}.{fname}"
+        return ""
 
     # ------------------------------------------------------------ 1. transitive accesses
     def substitute(
-        self, caller: FunctionSummary, site: Site, target: Target, callee: FunctionSummary, root, fname
-    ):
-        """A callee entry (root, field) seen from the caller: (root, field, field selected by the site)."""
-        kind = root[0]
-        if kind == "P":
-            i = root[1]
-            path = None
-            if i == -1:
-                bound = target.bound
-                if bound is None or bound == "self":
-                    path = site.recv if target.kind != "func-field" or bound == "self" else None
-                elif isinstance(bound, tuple) and bound[0] == "sub":
-                    path = (site.recv[0], bound[1]) if site.recv is not None else None
-                elif isinstance(bound, tuple):
-                    return (("T", bound), fname, True)
-            elif i < len(site.args):
-                path = site.args[i]
-            if path is None:
+        self,
+        caller: FunctionSummary,
+        site: Site,
+        target: Target,
+        callee: FunctionSummary,
+        root: Root,
+        fname: str | None,
+    ) -> Substituted | None:
+        """A callee entry (root, field) seen from the caller (None: the caller cannot see it)."""
+        match root:
+            case Param(position=i):
+                path = None
+                if i == -1:
+                    bound = target.bound
+                    if bound is None or bound == SELF:
+                        path = site.recv if target.dispatch != "func-field" or bound == SELF else None
+                    elif isinstance(bound, SubObject):
+                        path = AccessPath(site.recv.root, bound.field) if site.recv is not None else None
+                    elif isinstance(bound, tuple):
+                        return Substituted(Located(bound), fname, True)
+                elif i < len(site.args):
+                    path = site.args[i]
+                if path is None:
+                    return None
+                proot, pfield = path
+                if pfield is not None:
+                    return Substituted(proot, pfield, True)
+                if isinstance(proot, Shared) and self._opaque_root(caller, proot):
+                    return Substituted(
+                        proot, fname, True
+                    )  # queue.Pop() on a captured interface: reads that object
+                return Substituted(proot, fname, False)
+            case Shared():
+                if callee.top == caller.top:
+                    return Substituted(root, fname, False)
+                loc = self.materialize(callee, root, fname)
+                return Substituted(Located(loc), None, False) if isinstance(loc, SharedLoc) else None
+            case GlobalVar():
+                loc = self.materialize(callee, root, fname)
+                if loc in self.written_globals or (loc is not None and not isinstance(loc, GlobalVar)):
+                    return Substituted(root, fname, False)
                 return None
-            proot, pfield = path
-            if pfield is not None:
-                return (proot, pfield, True)
-            if proot[0] == "C" and self._opaque_root(caller, proot):
-                return (proot, fname, True)  # queue.Pop() on a captured interface: reads that object
-            return (proot, fname, False)
-        if kind == "C":
-            if callee.top == caller.top:
-                return (root, fname, False)
-            loc = self.materialize(callee, root, fname)
-            return (("T", loc), None, False) if loc is not None and loc[0] == "V" else None
-        if kind == "G":
-            loc = self.materialize(callee, root, fname)
-            if loc in self.written_globals or (loc is not None and loc[0] != "G"):
-                return (root, fname, False)
-            return None
-        if kind == "T":
-            return (root, fname, False)
+            case Located():
+                return Substituted(root, fname, False)
         return None  # locals of the callee are its own objects
 
     def transitive(self) -> None:
         functions = self.p.functions
-        trans: dict[str, dict[Entry, tuple]] = {}
+        trans: dict[str, dict[Entry, Witness]] = {}
         for q, fs in functions.items():
-            entries: dict[Entry, tuple] = {}
+            entries: dict[Entry, Witness] = {}
             for k, a in enumerate(fs.accesses):
-                if a.root[0] == "L":
-                    if a.loc is not None and a.loc[0] in ("G", "V"):
-                        entries.setdefault((a.mode, ("T", a.loc), None), (-1, k, None, 0))
+                if isinstance(a.root, Local):
+                    if isinstance(a.loc, (GlobalVar, SharedLoc)):
+                        entries.setdefault(Entry(a.mode, Located(a.loc), None), DirectAccess(k))
                     continue
-                if a.root[0] == "G" and self.materialize(fs, a.root, a.field) not in self.written_globals:
+                if (
+                    isinstance(a.root, GlobalVar)
+                    and self.materialize(fs, a.root, a.field) not in self.written_globals
+                ):
                     continue
-                entries.setdefault((a.mode, a.root, a.field), (-1, k, None, 0))
+                entries.setdefault(Entry(a.mode, a.root, a.field), DirectAccess(k))
             trans[q] = entries
+        callees = self.p.callees
         for scc in self._sccs():
+            # a function alone in its component that does not call itself sees only finished
+            # callees: one round settles it (a second would only confirm it)
+            settled_once = len(scc) == 1 and all(
+                t.qname != scc[0] for targets in callees.get(scc[0], ()) for t in targets
+            )
             changed = True
             rounds = 0
             while changed and rounds < 20:
@@ -231,7 +379,7 @@ class Composer:
                 for q in scc:
                     fs = functions[q]
                     mine = trans[q]
-                    for k, targets in enumerate(self.p.callees.get(q, ())):
+                    for k, targets in enumerate(callees.get(q, ())):
                         site = fs.sites[k]
                         for t in targets:
                             callee = functions.get(t.qname)
@@ -241,13 +389,15 @@ class Composer:
                                 sub = self.substitute(fs, site, t, callee, root, fname)
                                 if sub is None:
                                     continue
-                                entry = (mode, sub[0], sub[1])
+                                entry = Entry(mode, sub.root, sub.field)
                                 old = mine.get(entry)
                                 if old is None:
-                                    mine[entry] = (k, t.qname, sub[2], how[3] + 1)
+                                    mine[entry] = CallWitness(k, t.qname, sub.selected, how.hops + 1)
                                     changed = True
-                                elif old[3] > how[3] + 1:  # keep the shortest witness
-                                    mine[entry] = (k, t.qname, sub[2], how[3] + 1)
+                                elif old.hops > how.hops + 1:  # keep the shortest witness
+                                    mine[entry] = CallWitness(k, t.qname, sub.selected, how.hops + 1)
+                if settled_once:
+                    break
         self.trans = trans
 
     def _sccs(self) -> list[list[str]]:
@@ -298,17 +448,17 @@ class Composer:
                             break
                     out.append(comp)
                 if work:
-                    parent = work[-1][0]
+                    parent, _next = work[-1]
                     low[parent] = min(low[parent], low[v])
         return out
 
     # ------------------------------------------------------------ 2-3. writes and readers
-    def writes_of(self, handler: str) -> dict:
+    def writes_of(self, handler: str) -> dict[Place, Entry]:
         """Locations a handler writes (canonical) -> the entry that says so."""
         fs = self.p.functions.get(handler)
         if fs is None:
             return {}
-        out = {}
+        out: dict[Place, Entry] = {}
         for entry in self.trans.get(handler, {}):
             mode, root, fname = entry
             if mode != "write":
@@ -323,11 +473,13 @@ class Composer:
         for q, fs in functions.items():
             port_of = self._port_of[q]
             for k, a in enumerate(fs.accesses):
-                if a.mode == "read" and a.loc is not None and ("RD", k) in port_of:
-                    self.readers[self.canon(a.loc)].append((q, port_of[("RD", k)], a.line, a.via))
+                if a.mode == "read" and a.loc is not None:
+                    rd = port_of.get(ReadValue(k))
+                    if rd is not None:
+                        self.readers[self.canon(a.loc)].append(Reader(q, rd, a.line, a.via))  # type: ignore[index]  # not None
             for k, targets in enumerate(self.p.callees.get(q, ())):
                 site = fs.sites[k]
-                co = port_of.get(("CO", k))
+                co = port_of.get(CallResult(k))
                 if co is None:
                     continue
                 seen = set()
@@ -339,64 +491,60 @@ class Composer:
                         if mode != "read":
                             continue
                         sub = self.substitute(fs, site, t, callee, root, fname)
-                        if sub is None or not sub[2]:
+                        if sub is None or not sub.selected:
                             continue
-                        loc = self.canon(self.materialize(fs, sub[0], sub[1]))
+                        loc = self.canon(self.materialize(fs, sub.root, sub.field))
                         if loc is not None and loc not in seen:
                             seen.add(loc)
-                            self.readers[loc].append((q, co, site.line, f"call {t.qname.rsplit('.', 1)[-1]}"))
+                            self.readers[loc].append(
+                                Reader(q, co, site.line, f"call {t.qname.rsplit('.', 1)[-1]}")
+                            )
 
     # ------------------------------------------------------------ components
-    def closure(self, row: HandlerRow, handlers: list[HandlerRow] = ()) -> set[str]:
+    def closure(self, row: HandlerRow, handlers: list[HandlerRow] | None = None) -> set[str]:
         """Functions that belong to a component: reachable from its struct's methods (promoted ones
         included), the functions registering its handlers, and its handlers."""
         key = row.component
         if key in self._closure_cache:
             return self._closure_cache[key]
-        roots = set()
+        starts: set[str] = set()
         if row.owner_type is not None:
             for qname, _pointer in self.index.method_set(row.owner_type).values():
                 if qname is not None:
-                    roots.add(qname)
+                    starts.add(qname)
             if self._literals_by_owner is None:
                 self._literals_by_owner = defaultdict(list)
                 for q, fs in self.p.functions.items():
                     if fs.is_literal and fs.parent is not None:
                         self._literals_by_owner[_owner_of_literal(self.p, fs)].append(q)
-            roots.update(self._literals_by_owner.get(row.owner_type, ()))
+            starts.update(self._literals_by_owner.get(row.owner_type, ()))
         owner = self.owner_of_struct(row.owner_type) if row.owner_type is not None else None
         if owner is not None:
             # a helper struct one controller builds and keeps (QuotaMonitor in the quota
             # controller): the controller's own functions read what the helper writes
             for qname, _pointer in self.index.method_set(owner).values():
                 if qname is not None:
-                    roots.add(qname)
-        for h in handlers:
+                    starts.add(qname)
+        for h in handlers or ():
             if h.component == key:
-                roots.add(h.registration)
-                roots.add(h.runs or h.handler)
-        roots.add(row.registration)
-        roots.add(row.runs or row.handler)
-        reach = self.p.reachable(roots)
+                starts.add(h.registration)
+                starts.add(h.runs or h.handler)
+        starts.add(row.registration)
+        starts.add(row.runs or row.handler)
+        reach = self.p.reachable(starts)
         self._closure_cache[key] = reach
         return reach
 
-    def owner_of_struct(self, key):
+    def owner_of_struct(self, key: TypeKey) -> TypeKey | None:
         """The one struct type that stores values of type `key` in its fields, if exactly one does."""
         if self._owners is None:
-            owners: dict = defaultdict(set)
+            owners: dict[TypeKey, set[TypeKey]] = defaultdict(set)
             for loc, types in self.p.field_types.items():
-                if not isinstance(loc[0], tuple):
+                if not isinstance(loc, FieldLoc):
                     continue
                 for t in types:
-                    if (
-                        isinstance(t, tuple)
-                        and len(t) == 2
-                        and isinstance(t[0], str)
-                        and t[0] != "ret"
-                        and t != loc[0]
-                    ):
-                        owners[t].add(loc[0])
+                    if not isinstance(t, ResultOf) and t != loc.owner:
+                        owners[t].add(loc.owner)
             self._owners = owners
         found = self._owners.get(key, ())
         return next(iter(found)) if len(found) == 1 else None
@@ -411,13 +559,12 @@ class Composer:
             self._out_edges[q] = cached
         return cached
 
-    def shares_object_with(self, loc, owner) -> bool:
+    def shares_object_with(self, loc: Place, owner: TypeKey | None) -> bool:
         """Is this location one object with a field of the component's own struct? (The garbage
         collector's attemptToDelete queue is stored in both GraphBuilder and GarbageCollector.)"""
         if owner is None:
             return False
-        members = self.members(loc)
-        return any(isinstance(m[0], tuple) and m[0] == owner for m in members)
+        return any(isinstance(m, FieldLoc) and m.owner == owner for m in self.members(loc))
 
     # ------------------------------------------------------------ callbacks in context
     def _param_sites(self, q: str) -> bool:
@@ -426,13 +573,13 @@ class Composer:
         if hit is None:
             fs = self.p.functions[q]
             hit = any(
-                s.callee[0] in ("param", "paramof") or any(fv[0] == "param" for fv in s.targets)
+                isinstance(s.callee, (OwnParam, ParamOf)) or any(isinstance(fv, OwnParam) for fv in s.targets)
                 for s in fs.sites
             )
             self._has_param_calls[q] = hit
         return hit
 
-    def bind(self, caller: str, site: Site, ctx, target: str):
+    def bind(self, caller: str, site: Site, ctx: CallContext | None, target: str) -> CallContext | None:
         """The functions each argument of a call passes (for the callee's calls of its parameters):
         one level of call-site sensitivity, so slowStartBatch(fn) calls the fn this caller gave."""
         g = self.p.functions[target]
@@ -444,12 +591,12 @@ class Composer:
         for fvs in site.arg_funcs:
             names: set[str] = set()
             for fv in fvs:
-                if fv[0] == "param":
-                    names |= self.param_names(caller, fv[1], ctx)
+                if isinstance(fv, OwnParam):
+                    names |= self.param_names(caller, fv.position, ctx)
                 else:
                     names.update(t.qname for t in self.p.resolve_value(fv, caller))
             bindings.append(frozenset(names))
-        return (target, tuple(bindings))
+        return CallContext(target, tuple(bindings))
 
     def _has_nested_param_calls(self, q: str) -> bool:
         hit = self._nested_param.get(q)
@@ -460,61 +607,63 @@ class Composer:
                 and other.top == fs.top
                 and other.qname.startswith(q + ".")
                 and self._param_sites(other.qname)
-                for other in self._literals_of_root.get(fs.top, ())
+                for other in self._literals_of_top.get(fs.top, ())
             )
             self._nested_param[q] = hit
         return hit
 
-    def param_names(self, q: str, i: int, ctx) -> set[str]:
-        if ctx is not None and ctx[0] == q and i < len(ctx[1]):
-            return set(ctx[1][i])
+    def param_names(self, q: str, i: int, ctx: CallContext | None) -> set[str]:
+        if ctx is not None and ctx.callee == q and i < len(ctx.bindings):
+            return set(ctx.bindings[i])
         return {t.qname for t in self.p._param_targets(q, i)}
 
-    def site_targets(self, q: str, k: int, ctx) -> list[Target]:
+    def site_targets(self, q: str, k: int, ctx: CallContext | None) -> list[Target]:
         """Callees of a site, with calls of func parameters resolved in the walk's context."""
         site = self.p.functions[q].sites[k]
         default = self.p.callees[q][k]
         if ctx is None:
             return default
-        callee = site.callee
         owner, bindings = ctx
-        if callee[0] == "param" and owner == q:
-            names = bindings[callee[1]] if callee[1] < len(bindings) else frozenset()
-            return [Target(n, "callback") for n in sorted(names)]
-        if callee[0] == "paramof" and callee.function == owner:
-            i = callee.position
-            names = bindings[i] if i < len(bindings) else frozenset()
-            return [Target(n, "callback") for n in sorted(names)]
-        if any(fv[0] == "param" for fv in site.targets) and owner == q:
-            out = [t for t in default if t.kind != "callback"]
+        match site.callee:
+            case OwnParam(position=i) if owner == q:
+                names = bindings[i] if i < len(bindings) else frozenset()
+                return [Target(n, "callback") for n in sorted(names)]
+            case ParamOf(function=function, position=i) if function == owner:
+                names = bindings[i] if i < len(bindings) else frozenset()
+                return [Target(n, "callback") for n in sorted(names)]
+        if any(isinstance(fv, OwnParam) for fv in site.targets) and owner == q:
+            out = [t for t in default if t.dispatch != "callback"]
             for fv in site.targets:
-                if fv[0] == "param" and fv[1] < len(bindings):
-                    out.extend(Target(n, "callback") for n in sorted(bindings[fv[1]]))
+                if isinstance(fv, OwnParam) and fv.position < len(bindings):
+                    out.extend(Target(n, "callback") for n in sorted(bindings[fv.position]))
             return out
         return default
 
     # ------------------------------------------------------------ 4. taint
-    def taint_location(self, loc, closure: set[str], closure_key: str, owner=None) -> dict:
+    def taint_location(
+        self, loc: Place, closure: set[str], closure_key: str, owner: TypeKey | None = None
+    ) -> dict[tuple[str, int], Reached]:
         """Sinks reachable from the values every reader (in the component) reads from a location:
-        (function, sink index) -> (reader, read line, via, steps). One breadth-first walk from all
-        readers at once: each sink is credited to the reader with the shortest path to it."""
+        (function, sink index) -> how. One breadth-first walk from all readers at once: each sink is
+        credited to the reader with the shortest path to it."""
         key = (loc, closure_key)
         if key in self._taint_cache:
             return self._taint_cache[key]
-        starts = {}
-        control: list[tuple] = []
-        for r, rp, line, via in self.readers.get(loc, ()):
-            if r in closure:
-                starts.setdefault((r, rp, True, None), (r, line, via))
-                control.extend(self.triggered_calls(r, rp, line))
+        starts: dict[TaintNode, Reader] = {}
+        control: list[TaintNode] = []
+        for reader in self.readers.get(loc, ()):
+            if reader.function in closure:
+                starts.setdefault(TaintNode(reader.function, reader.port, True, None), reader)
+                control.extend(self.triggered_calls(reader.function, reader.port, reader.line))
         reached = self.taint(list(starts), closure, owner, control)
         result = {}
         for sink, (origin, steps) in reached.items():
-            result[sink] = (*starts[origin], steps)
+            r = starts[origin]
+            result[sink] = Reached(r.function, r.line, r.via, steps)
         self._taint_cache[key] = result
         return result
 
-    def triggered_calls(self, reader: str, port: int, line: int) -> list[tuple]:
+    def triggered_calls(self, reader: str, port: int, line: int) -> list[TaintNode]:
         """A read whose value goes into no call (a single-key queue: `c.queue.Get()` then
         `c.syncConfigMap()`): the calls the reader makes on its own object afterwards run because
         of it. Their receiver ports start the walk too, so the sync's writes are reached."""
@@ -524,95 +673,115 @@ class Composer:
         while stack:  # does the value reach any call argument in the reader?
             p = stack.pop()
             for b in edges.get(p, ()):
-                if fs.ports[b][0] == "CI":
+                if isinstance(fs.ports[b], CallArg):
                     return []
                 if b not in seen:
                     seen.add(b)
                     stack.append(b)
         out = []
         for k, site in enumerate(fs.sites):
+            recv = site.recv
             if (
                 site.line >= line
-                and site.recv is not None
-                and site.recv[1] is None
-                and site.recv[0][0] in ("P", "C")
+                and recv is not None
+                and recv.field is None
+                and isinstance(recv.root, (Param, Shared))
             ):
-                ci = self._port_of[reader].get(("CI", k, -1))
+                ci = self._port_of[reader].get(CallArg(k, -1))
                 if ci is not None:
-                    out.append((reader, ci, True, None))
+                    out.append(TaintNode(reader, ci, True, None))
         return out
 
-    def taint(self, starts: list[tuple], closure: set[str], owner=None, control: list[tuple] = ()) -> dict:
+    def taint(
+        self,
+        starts: list[TaintNode],
+        closure: set[str],
+        owner: TypeKey | None = None,
+        control: list[TaintNode] | None = None,
+    ) -> dict[tuple[str, int], tuple[TaintNode, list[Step]]]:
         """Breadth-first taint walk from start nodes: sink -> (start node, witness steps)."""
         functions = self.p.functions
-        parent: dict[tuple, tuple | None] = {start: None for start in starts}
+        parent: dict[TaintNode, Hop | None] = {start: None for start in starts}
+        control = control or []
         for node in control:  # reached through control: credited to the read in the same function
-            origin = next((s for s in starts if s[0] == node[0]), None)
+            origin = next((s for s in starts if s.function == node.function), None)
             if node not in parent and origin is not None:
-                parent[node] = (origin, "control", 0)
+                parent[node] = Hop(origin, "control", 0)
         starts = [*starts, *(n for n in control if parent.get(n) is not None)]
         queue = deque(starts)
-        found: dict[tuple, tuple] = {}
+        found: dict[tuple[str, int], TaintNode] = {}
         while queue:
             node = queue.popleft()
             q, p, up, ctx = node
             fs = functions[q]
             port = fs.ports[p]
-            pk = port[0]
-            nexts: list[tuple[tuple, str, int]] = []
-            if pk == "SK":
-                found.setdefault((q, port[1]), node)
+            tag = port.tag
+            nexts: list[tuple[TaintNode, str, int]] = []
+            if tag == "SK":
+                found.setdefault((q, port.sink), node)  # type: ignore[union-attr]  # a SinkArgs port
                 continue
             for b in self.out_edges(q).get(p, ()):
-                nexts.append(((q, b, up, ctx), "flow", 0))
-            if pk == "C":
+                nexts.append((TaintNode(q, b, up, ctx), "flow", 0))
+            if tag == "C":
                 for q2, p2 in self._cap_nodes.get(port, ()):
                     if q2 != q:
                         for b in self.out_edges(q2).get(p2, ()):
-                            nexts.append(((q2, b, up, ctx), "closure", 0))
-            elif pk == "CI":
-                k, i = port[1], port[2]
+                            nexts.append((TaintNode(q2, b, up, ctx), "closure", 0))
+            elif tag == "CI":
+                _tag, k, i = port
                 site = fs.sites[k]
                 for t in self.site_targets(q, k, ctx) if k < len(self.p.callees[q]) else ():
                     g = functions.get(t.qname)
                     if g is None:
                         continue
-                    gp = self._port_of[t.qname]
+                    params = self._param_port[t.qname]
                     if site.launch == "callback" and i == 0:
-                        targets = [idx for pt, idx in gp.items() if pt[0] == "P" and pt[1] >= 0]
-                    elif i == -1 and t.kind == "func-field" and t.bound != "self":
+                        targets = [idx for position, idx in params.items() if position >= 0]
+                    elif i == -1 and t.dispatch == "func-field" and t.bound != SELF:
                         targets = []
                     else:
-                        idx = gp.get(("P", i))
+                        idx = params.get(i)
                         targets = [idx] if idx is not None else []
                     if targets:
                         gctx = self.bind(q, site, ctx, t.qname)
                         for idx in targets:
-                            nexts.append(((t.qname, idx, False, gctx), "call", site.line))
-            elif pk == "R" and up:
+                            nexts.append((TaintNode(t.qname, idx, False, gctx), "call", site.line))
+            elif tag == "R" and up:
                 for caller, k in self.p.callers.get(q, ()):
                     if caller not in closure:
                         continue
-                    co = self._port_of[caller].get(("CO", k))
+                    co = self._port_of[caller].get(CallResult(k))
                     if co is not None:
-                        nexts.append(((caller, co, True, None), "return", functions[caller].sites[k].line))
-            elif pk == "WR":
-                a = fs.accesses[port[1]]
+                        nexts.append(
+                            (TaintNode(caller, co, True, None), "return", functions[caller].sites[k].line)
+                        )
+            elif tag == "WR":
+                a = fs.accesses[port.access]  # type: ignore[union-attr]  # a WriteValue port
                 loc = self.canon(a.loc) if a.loc is not None else None
                 if loc is not None:
                     shared = None
-                    for r, rp, line, _via in self.readers.get(loc, ()):
-                        if r in closure:
-                            nexts.append(((r, rp, True, None), "state", line))
+                    for reader in self.readers.get(loc, ()):
+                        if reader.function in closure:
+                            nexts.append(
+                                (TaintNode(reader.function, reader.port, True, None), "state", reader.line)
+                            )
                         else:
                             if shared is None:
                                 shared = self.shares_object_with(loc, owner)
                             if shared:  # a collaborator struct reading the same object
-                                nexts.append(((r, rp, False, None), "state", line))
+                                nexts.append(
+                                    (
+                                        TaintNode(reader.function, reader.port, False, None),
+                                        "state",
+                                        reader.line,
+                                    )
+                                )
             for nxt, how, line in nexts:
-                if nxt in parent or (nxt[0], nxt[1], True, nxt[3]) in parent:
-                    continue
-                parent[nxt] = (node, how, line)
+                if nxt in parent or (
+                    not nxt.up and TaintNode(nxt.function, nxt.port, True, nxt.context) in parent
+                ):
+                    continue  # reached already (a frame the walk started in may also return up)
+                parent[nxt] = Hop(node, how, line)
                 queue.append(nxt)
         result = {}
         for sink, end in found.items():
@@ -620,38 +789,37 @@ class Composer:
             result[sink] = (origin, steps)
         return result
 
-    def _path(self, parent: dict, end: tuple) -> tuple[list[Step], tuple]:
+    def _path(self, parent: dict[TaintNode, Hop | None], end: TaintNode) -> tuple[list[Step], TaintNode]:
         """Witness steps from the read to the sink: one per change of function."""
         functions = self.p.functions
-        hops = []
-        node = end
+        hops: list[tuple[TaintNode, Hop | None]] = []
+        node: TaintNode | None = end
         while node is not None:
-            info = parent[node]
-            hops.append((node, info))
-            node = info[0] if info is not None else None
+            hop = parent[node]
+            hops.append((node, hop))
+            node = hop.prev if hop is not None else None
         hops.reverse()
-        origin = hops[0][0]
+        origin, _hop = next(iter(hops))
         steps: list[Step] = []
-        for node, info in hops:
-            q = node[0]
-            if info is None or info[1] in ("call", "return", "state"):
-                how = "read" if info is None else info[1]
-                fs = functions[q]
-                line = info[2] if info is not None else 0
-                if how == "call":
-                    prev = info[0][0]
-                    steps.append(Step(prev, functions[prev].file, line, "call"))
-                    steps.append(Step(q, fs.file, fs.line, "enter"))
-                elif how == "return":
-                    steps.append(Step(q, fs.file, line, "return to"))
-                elif how == "state":
-                    steps.append(Step(q, fs.file, line, "read state"))
+        for node, hop in hops:
+            q = node.function
+            fs = functions[q]
+            if hop is None:
+                continue  # the read itself: the chain's "read" step says it
+            if hop.how == "call":
+                prev = hop.prev.function
+                steps.append(Step(prev, functions[prev].file, hop.line, "call"))
+                steps.append(Step(q, fs.file, fs.line, "enter"))
+            elif hop.how == "return":
+                steps.append(Step(q, fs.file, hop.line, "return to"))
+            elif hop.how == "state":
+                steps.append(Step(q, fs.file, hop.line, "read state"))
         return steps, origin
 
-    def write_trail(self, handler: str, entry: Entry):
-        """(function, how) from a handler down to the statement that makes one of its writes:
-        each step a call site (how[0] >= 0) into the next function, the last the access itself
-        (how[0] == -1). Each step follows the callee entry with the shortest witness."""
+    def write_trail(self, handler: str, entry: Entry) -> Iterator[tuple[str, Witness]]:
+        """(function, witness) from a handler down to the statement that makes one of its writes:
+        each step a call site into the next function, the last the access itself. Each step follows
+        the callee entry with the shortest witness."""
         q, e = handler, entry
         seen = set()
         while (q, e) not in seen:
@@ -660,16 +828,16 @@ class Composer:
             if how is None:
                 return
             yield q, how
-            if how[0] == -1:
+            if isinstance(how, DirectAccess):
                 return
             nxt = self._callee_entry(q, e, how)
             if nxt is None:
                 return
-            q, e = how[1], nxt
+            q, e = how.callee, nxt
 
-    def _callee_entry(self, q: str, e: Entry, how: tuple) -> Entry | None:
-        """The entry of the callee at site how[0] that, seen from q, is q's entry e."""
-        k, callee = how[0], how[1]
+    def _callee_entry(self, q: str, e: Entry, how: CallWitness) -> Entry | None:
+        """The entry of the callee at the witness's site that, seen from q, is q's entry e."""
+        k, callee = how.site, how.callee
         fs = self.p.functions[q]
         callee_fs = self.p.functions.get(callee)
         target = next((t for t in self.p.callees[q][k] if t.qname == callee), None)
@@ -677,18 +845,22 @@ class Composer:
             return None
         nxt, best = None, None
         for ce, ce_how in self.trans.get(callee, {}).items():
-            if ce[0] != e[0]:
+            if ce.mode != e.mode:
                 continue
-            sub = self.substitute(fs, fs.sites[k], target, callee_fs, ce[1], ce[2])
-            if sub is not None and (sub[0], sub[1]) == (e[1], e[2]) and (best is None or ce_how[3] < best):
-                nxt, best = ce, ce_how[3]
+            sub = self.substitute(fs, fs.sites[k], target, callee_fs, ce.root, ce.field)
+            if (
+                sub is not None
+                and (sub.root, sub.field) == (e.root, e.field)
+                and (best is None or ce_how.hops < best)
+            ):
+                nxt, best = ce, ce_how.hops
         return nxt
 
     def is_handoff(self, handler: str, entry: Entry) -> bool:
         """Does the handler's write end in a queue or channel (a hand-over of work to a reader)?"""
         for q, how in self.write_trail(handler, entry):
-            if how[0] == -1:
-                via = self.p.functions[q].accesses[how[1]].via
+            if isinstance(how, DirectAccess):
+                via = self.p.functions[q].accesses[how.access].via
                 return via.startswith("queue.") or via == "chan send"
         return False
 
@@ -698,20 +870,19 @@ class Composer:
         steps = []
         for q, how in self.write_trail(handler, entry):
             fs = self.p.functions[q]
-            if how[0] == -1:
-                a = fs.accesses[how[1]]
+            if isinstance(how, DirectAccess):
+                a = fs.accesses[how.access]
                 steps.append(Step(q, fs.file, a.line, f"write {a.via}"))
             else:
-                steps.append(Step(q, fs.file, fs.sites[how[0]].line, "call"))
+                steps.append(Step(q, fs.file, fs.sites[how.site].line, "call"))
         return steps
 
 
-def _owner_of_literal(program: Program, fs: FunctionSummary):
-    root = program.functions.get(fs.top)
-    if root is None or root.recv_type is None:
+def _owner_of_literal(program: Program, fs: FunctionSummary) -> TypeKey | None:
+    top = program.functions.get(fs.top)
+    if top is None or top.recv_type is None:
         return None
-    base = deref(root.recv_type)
-    return (base[1], base[2]) if base[0] == "n" else None
+    return named_key(top.recv_type)
 
 
 def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> Composed:
@@ -728,18 +899,20 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
         closure = c.closure(h, handlers)
         # every sink this handler reaches, through the state it hands work over with (a queue or
         # channel before any other field), then the shortest witness
-        best: dict[tuple, tuple] = {}
+        best: dict[tuple[str, int], Candidate] = {}
         for loc, entry in sorted(c.writes_of(runs).items(), key=tuple_text):
             handoff = c.is_handoff(runs, entry)
             for sink, (reader, line, via, steps) in c.taint_location(
                 loc, closure, h.component, h.owner_type
             ).items():
-                cand = (not handoff, len(steps), tuple_text(loc), loc, entry, reader, line, via, steps)
-                if sink not in best or cand[:3] < best[sink][:3]:
+                cand = Candidate(
+                    not handoff, len(steps), tuple_text(loc), loc, entry, reader, line, via, steps
+                )
+                if sink not in best or cand.rank < best[sink].rank:
                     best[sink] = cand
         hfs = functions[runs]
         for (sink_fn, k), (_h, _n, _r, loc, entry, reader, line, via, steps) in sorted(
-            best.items(), key=lambda kv: kv[1][:3]
+            best.items(), key=_by_rank
         ):
             sfs = functions[sink_fn]
             sink = sfs.sinks[k]
@@ -801,3 +974,8 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
         "taint_sources": len(c._taint_cache),
     }
     return result
+
+
+def _by_rank(item: tuple[tuple[str, int], Candidate]) -> tuple[bool, int, str]:
+    _sink, cand = item
+    return cand.rank
