@@ -1,7 +1,10 @@
-"""`python -m kubetorch` runs the command-line interface."""
+"""`python -m kubetorch` runs the command-line interface, which belongs to pipeline/: it is found as
+the `kubetorch` command pyproject.toml installs ([project.scripts]), so the analysis package names
+no module of the pipeline."""
 
 import os
 import sys
+from importlib.metadata import entry_points
 
 # `python -m` puts the working directory first on sys.path; a folder there named like one of our
 # top-level packages (a `cache/` of the user's, say) would shadow it.
@@ -10,7 +13,8 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.getcwd():
     if os.path.abspath(os.getcwd()) != here:
         sys.path.pop(0)
 
-from pipeline.cli import main
-
 if __name__ == "__main__":
-    main()
+    commands = entry_points(group="console_scripts", name="kubetorch")
+    if not commands:
+        sys.exit("kubetorch: error: the kubetorch command is not installed (pip install -e .)")
+    sys.exit(next(iter(commands)).load()())
