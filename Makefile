@@ -1,4 +1,4 @@
-# kubetorch: `make demo` analyses the bundled demo tree, `make test` runs every check.
+# kubetorch: `make demo` analyses the bundled demo tree, `make test` runs every check (lint, types, tests).
 # Both create the virtual environment in .venv on first use (and again when pyproject.toml changes).
 
 PYTHON ?= python3
@@ -25,10 +25,11 @@ test: $(STAMP)
 	bash tests/install_browser.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 bench: $(STAMP)
 	@test -n "$(TREE)" || { echo "usage: make bench TREE=/path/to/kubernetes [BENCH_ARGS=--include-generated]"; exit 2; }

@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import overload
 
 from kubetorch.index import ProgramIndex
 from kubetorch.models import Models, ModelType, load_models
 from kubetorch.summary import (
+    AccessPath,
     Binding,
     Closure,
     ConcreteType,
@@ -84,7 +86,13 @@ class UnionFind:
     def __init__(self) -> None:
         self.parent: dict[Location, Location] = {}
 
-    def find(self, x: Location) -> Location:
+    @overload
+    def find(self, x: Location) -> Location: ...
+
+    @overload
+    def find(self, x: AccessPath) -> AccessPath: ...  # a receiver path standing for a location (compose)
+
+    def find(self, x):  # typed by the overloads above
         parent = self.parent
         rep = x
         while parent.get(rep, rep) != rep:
@@ -148,13 +156,13 @@ class Program:
             for key, loc in ps.param_stores:
                 stores[key].add(loc)
         for (callee, i), locs in bound.items():
-            fs = self.functions.get(callee)
+            callee_fs = self.functions.get(callee)
             owners = {loc.owner if isinstance(loc, FieldLoc) else loc for loc in locs}
-            if fs is None or len(owners) != 1:
+            if callee_fs is None or len(owners) != 1:
                 continue  # objects of different structs: merging them would link two controllers
             for loc in locs:  # rq.worker(rq.queue), rq.worker(rq.missingUsageQueue): one controller
-                if i < len(fs.param_uids):
-                    self.locations.union(SharedLoc(callee, fs.param_uids[i]), loc)
+                if i < len(callee_fs.param_uids):
+                    self.locations.union(SharedLoc(callee, callee_fs.param_uids[i]), loc)
                 for stored in stores.get((callee, i), ()):
                     # NewGenericScheduler(c.schedulerCache) storing it in genericScheduler.cache
                     self.locations.union(stored, loc)
@@ -207,8 +215,8 @@ class Program:
             for r in fs.returns:
                 _mention(r, used)
         for table in (self.field_funcs, self.global_funcs):
-            for fvs in table.values():
-                for fv in fvs:
+            for held in table.values():
+                for fv in held:
                     _mention(fv, used)
         live: set[TypeKey] = set()
         for q, fs in self.functions.items():

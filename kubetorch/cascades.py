@@ -69,9 +69,10 @@ def woken(api_verb: str, api_resource: str, kind: str = "write") -> list[tuple[s
             return []
         event = SPECIAL_SUBRESOURCES.get(sub, "update")
     else:
-        event = VERB_EVENT.get(api_verb)
-        if event is None:
+        verb_event = VERB_EVENT.get(api_verb)
+        if verb_event is None:
             return []
+        event = verb_event
     if kind == "event" or parent in EVENT_RESOURCES:
         return [(r, event) for r in EVENT_RESOURCES]
     return [(parent, event)]

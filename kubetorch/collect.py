@@ -144,6 +144,7 @@ def _rows_for(
         ]
     adapters = _adapter_methods(program, models, reg.handler)
     for event, handler, literal, filt, note, runs in entries:
+        owner: TypeKey | None
         if handler in adapters and reg.owner is not None:
             component, owner = component_name(reg.owner), reg.owner
         else:

@@ -48,9 +48,11 @@ from kubetorch.summary import (
     Root,
     Shared,
     SharedLoc,
+    SinkArgs,
     Site,
     SubObject,
     TypeKey,
+    WriteValue,
     tuple_text,
 )
 
@@ -232,7 +234,7 @@ class Composer:
 
     # ------------------------------------------------------------ locations
     def canon(self, loc: Place | None) -> Place | None:
-        return self.p.locations.find(loc) if loc is not None else None  # type: ignore[arg-type]  # a path stands for itself
+        return self.p.locations.find(loc) if loc is not None else None
 
     def materialize(self, fs: FunctionSummary, root: Root, fname: str | None) -> Place | None:
         match root:
@@ -272,7 +274,7 @@ class Composer:
         """Every location of loc's alias class (one object stored in several fields)."""
         if not self._members:
             for x in self.p.locations.parent:
-                self._members.setdefault(self.canon(x), set()).add(x)  # type: ignore[arg-type]  # not None
+                self._members.setdefault(self.p.locations.find(x), set()).add(x)
         return self._members.get(loc, set()) | {loc}
 
     def display_location(self, loc: Place, owner: TypeKey | None) -> Place:
@@ -476,7 +478,7 @@ class Composer:
                 if a.mode == "read" and a.loc is not None:
                     rd = port_of.get(ReadValue(k))
                     if rd is not None:
-                        self.readers[self.canon(a.loc)].append(Reader(q, rd, a.line, a.via))  # type: ignore[index]  # not None
+                        self.readers[self.p.locations.find(a.loc)].append(Reader(q, rd, a.line, a.via))
             for k, targets in enumerate(self.p.callees.get(q, ())):
                 site = fs.sites[k]
                 co = port_of.get(CallResult(k))
@@ -717,8 +719,8 @@ class Composer:
             port = fs.ports[p]
             tag = port.tag
             nexts: list[tuple[TaintNode, str, int]] = []
-            if tag == "SK":
-                found.setdefault((q, port.sink), node)  # type: ignore[union-attr]  # a SinkArgs port
+            if isinstance(port, SinkArgs):
+                found.setdefault((q, port.sink), node)
                 continue
             for b in self.out_edges(q).get(p, ()):
                 nexts.append((TaintNode(q, b, up, ctx), "flow", 0))
@@ -727,8 +729,8 @@ class Composer:
                     if q2 != q:
                         for b in self.out_edges(q2).get(p2, ()):
                             nexts.append((TaintNode(q2, b, up, ctx), "closure", 0))
-            elif tag == "CI":
-                _tag, k, i = port
+            elif isinstance(port, CallArg):
+                k, i = port.site, port.arg
                 site = fs.sites[k]
                 for t in self.site_targets(q, k, ctx) if k < len(self.p.callees[q]) else ():
                     g = functions.get(t.qname)
@@ -755,8 +757,8 @@ class Composer:
                         nexts.append(
                             (TaintNode(caller, co, True, None), "return", functions[caller].sites[k].line)
                         )
-            elif tag == "WR":
-                a = fs.accesses[port.access]  # type: ignore[union-attr]  # a WriteValue port
+            elif isinstance(port, WriteValue):
+                a = fs.accesses[port.access]
                 loc = self.canon(a.loc) if a.loc is not None else None
                 if loc is not None:
                     shared = None
@@ -915,10 +917,10 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
             best.items(), key=_by_rank
         ):
             sfs = functions[sink_fn]
-            sink = sfs.sinks[k]
+            call = sfs.sinks[k]
             result.on_chain.add((sink_fn, k))
             cid = chain_id(
-                h.component, h.informer_resource, h.event, h.handler, sink_fn, sink.verb, sink.resource
+                h.component, h.informer_resource, h.event, h.handler, sink_fn, call.verb, call.resource
             )
             if cid in rows:
                 continue
@@ -929,7 +931,7 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
                 *c.write_path(runs, entry),
                 Step(reader, functions[reader].file, line, f"read {state} ({via})"),
                 *steps,
-                Step(sink_fn, sfs.file, sink.line, f"{sink.verb} {sink.resource}"),
+                Step(sink_fn, sfs.file, call.line, f"{call.verb} {call.resource}"),
             ]
             reads = sorted(
                 {
@@ -947,15 +949,15 @@ def compose(program: Program, handlers: list[HandlerRow], release: str = "") -> 
                 shared_state=state,
                 reader=reader,
                 sink_function=sink_fn,
-                api_verb=sink.verb,
-                api_resource=sink.resource,
-                kind=sink.kind,
+                api_verb=call.verb,
+                api_resource=call.resource,
+                kind=call.kind,
                 path=path,
                 reads=reads,
                 registration_file=h.file,
                 registration_line=h.line,
                 sink_file=sfs.file,
-                sink_line=sink.line,
+                sink_line=call.line,
             )
     result.chains = sorted(
         rows.values(),

@@ -209,7 +209,8 @@ class _Extractor:
                 out.append((alias, _text(path)[1:-1]))
 
     def package_values(self, node, const: bool) -> None:
-        last_type, last_values = None, []
+        last_type: tuple | None = None
+        last_values: list = []
         for spec in _specs(node):
             names = [_text(c) for c in spec.children_by_field_name("name")]
             tnode = spec.child_by_field_name("type")
@@ -835,7 +836,7 @@ class _Extractor:
         return ("comp", None, self._elements(node), _line(node))
 
     def _elements(self, body) -> tuple:
-        elems = []
+        elems: list[tuple] = []
         for el in body.named_children:
             kind = el.type
             if kind == "keyed_element":

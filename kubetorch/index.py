@@ -492,12 +492,13 @@ class ProgramIndex:
             return ()
         if self._method_names is None:
             self._build_method_names()
-        assert self._method_names is not None
-        names = sorted(ims, key=lambda m: len(self._method_names.get(m, ())))
+        method_names = self._method_names
+        assert method_names is not None
+        names = sorted(ims, key=lambda m: len(method_names.get(m, ())))
         first, *rest = names
-        candidates = set(self._method_names.get(first, ()))
+        candidates = set(method_names.get(first, ()))
         for m in rest:
-            candidates &= self._method_names.get(m, set())
+            candidates &= method_names.get(m, set())
             if not candidates:
                 break
         out = []
@@ -730,17 +731,17 @@ def build_index(files: list[IndexedFile]) -> ProgramIndex:
         idx.files[f.path] = ctx
         idx.packages[pkg].imports.update(ctx.imports.values())
         for t in f.facts.types:
-            info = idx.types[(pkg, t.name)]
-            if info.file == f.path:
-                info.type = idx.resolve_type(t.type, ctx, t.type_params)
+            tinfo = idx.types[(pkg, t.name)]
+            if tinfo.file == f.path:
+                tinfo.type = idx.resolve_type(t.type, ctx, t.type_params)
         _index_funcs(idx, f, ctx)
         for v in f.facts.values:
             if (pkg, v.name) in idx.values:
                 continue
             vtype = idx.resolve_type(v.type, ctx) if v.type is not None else None
-            info = ValueInfo(pkg, v.name, vtype, f.path, v.line, v.const)
-            _literal_value(idx, info, v.value, ctx)
-            idx.values[(pkg, v.name)] = info
+            vinfo = ValueInfo(pkg, v.name, vtype, f.path, v.line, v.const)
+            _literal_value(idx, vinfo, v.value, ctx)
+            idx.values[(pkg, v.name)] = vinfo
     return idx
 
 

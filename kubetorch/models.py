@@ -53,9 +53,23 @@ class ModelType(Tagged, _ModelType):
     ) -> ModelType:
         return tuple.__new__(cls, ("M", name, group, version, resource, subresource, verb))
 
-    def with_attrs(self, **attrs: str | None) -> ModelType:
+    def with_attrs(
+        self,
+        group: str | None = None,
+        version: str | None = None,
+        resource: str | None = None,
+        subresource: str | None = None,
+        verb: str | None = None,
+    ) -> ModelType:
         """The same model with some attributes set (None: left as it is)."""
-        return self._replace(**{k: v for k, v in attrs.items() if v is not None})
+        return ModelType(
+            self.name,
+            self.group if group is None else group,
+            self.version if version is None else version,
+            self.resource if resource is None else resource,
+            self.subresource if subresource is None else subresource,
+            self.verb if verb is None else verb,
+        )
 
     @property
     def resource_name(self) -> str:
@@ -224,9 +238,9 @@ class Models:
             return self._type_cache[key]
         full = f"{pkg}.{name}"
         result: ModelType | None = None
-        name = self.types_exact.get(full)
-        if name is not None:
-            result = ModelType(name)
+        model_name = self.types_exact.get(full)
+        if model_name is not None:
+            result = ModelType(model_name)
         else:
             for pat, k in self.types_patterns:
                 m = pat.match(full)

@@ -299,7 +299,12 @@ class _Base:
         """(pkg, name) of an in-tree named type, not an interface, under any pointers: a type
         whose methods a call can be narrowed to."""
         key = named_key(t)
-        if key is not None and key in self.index.types and not self.index.is_interface(deref(t)):  # type: ignore[arg-type]  # t is a type when key is set
+        if (
+            t is not None
+            and key is not None
+            and key in self.index.types
+            and not self.index.is_interface(deref(t))
+        ):
             return key
         return None
 
@@ -471,16 +476,17 @@ class _Base:
         _c, F, args, _line, _spread = expr
         if self.is_builtin(F):
             _id, name = F
-            if name == "make" and args:
-                t = self.type_argument(_first(args))
-                return (t,) if t is not None else ()
-            if name == "new" and args:
-                t = self.type_argument(_first(args))
-                return (("p", t),) if t is not None else ()
-            if name == "append" and args:
-                return (self.type_of(_first(args), depth + 1),)
-            if name in ("len", "cap", "copy"):
-                return (INT,)
+            match name, args:
+                case "make", (first, *_):
+                    t = self.type_argument(first)
+                    return (t,) if t is not None else ()
+                case "new", (first, *_):
+                    t = self.type_argument(first)
+                    return (("p", t),) if t is not None else ()
+                case "append", (first, *_):
+                    return (self.type_of(first, depth + 1),)
+                case "len" | "cap" | "copy", _:
+                    return (INT,)
             return ()
         conv = self.named_type_of_expr(F)
         if conv is not None:
@@ -634,7 +640,9 @@ class _Base:
             if found.qname is not None:
                 return StaticTarget(found.qname, recv, found.embedded)
             iface = found.iface
-            ipkg, iname = named_key(iface)  # type: ignore[misc]  # an embedded interface is a named type
+            iface_key = named_key(iface)
+            assert iface is not None and iface_key is not None  # promoted from an embedded interface
+            ipkg, iname = iface_key
             on = ("emb", recv, found.embedded)
             m = self.models.type_model(ipkg, iname)
             if m is not None:
@@ -817,8 +825,9 @@ class _Base:
                 found_method = self.index.method(base, name)
                 if found_method is not None and found_method.qname is not None:
                     return (MethodValue(found_method.qname, self.path_of(x)),)
-                if found_method is not None:  # method value of an embedded interface
-                    return (IfaceMethod(named_key(found_method.iface), name, self.path_of(x)),)  # type: ignore[arg-type]  # a named type
+                iface_key = named_key(found_method.iface) if found_method is not None else None
+                if iface_key is not None:  # method value of an embedded interface
+                    return (IfaceMethod(iface_key, name, self.path_of(x)),)
                 fld = self.index.field(base, name)
                 if fld is not None and fld.owner is not None:
                     return (FieldFunc(fld.owner, name),) if _is_func(self.index.underlying(fld.type)) else ()
@@ -958,7 +967,8 @@ class _BodyAnalyzer(_Base):
                             case (".", ("v", uid), fname):
                                 self.learn_field(uid, fname, value)
                 elif len(rhs) == 1:
-                    types = self.multi_types(_first(rhs))
+                    (value,) = rhs
+                    types = self.multi_types(value)
                     for i, target in enumerate(lhs):
                         match target:
                             case ("v", uid) if i < len(types):
@@ -1110,7 +1120,7 @@ class _BodyAnalyzer(_Base):
                 return SharedLoc(self.top_qname, uid)
             case _ if fname is None:
                 return None
-        return field_location(self.index, self.root_type(root), fname, self.models.is_library)  # type: ignore[arg-type]  # fname is set here
+        return field_location(self.index, self.root_type(root), fname, self.models.is_library)
 
     def is_reference(self, t: CanonType | None) -> bool:
         """Does copying a value of type t share an object (pointer, map, slice, chan, func, interface)?"""
@@ -1150,8 +1160,9 @@ class _BodyAnalyzer(_Base):
             if t is not None:
                 fs.root_types[Param(i)] = t
         for uid in fn.captures:
-            if uid < len(self.vtypes) and self.vtypes[uid] is not None:
-                fs.root_types[Shared(uid)] = self.vtypes[uid]  # type: ignore[assignment]  # not None
+            t = self.vtypes[uid] if uid < len(self.vtypes) else None
+            if t is not None:
+                fs.root_types[Shared(uid)] = t
         fs.top = self.top_qname
         fs.param_uids = tuple(uid for uid, _t in fn.params)
         self.instantiations = set()
@@ -1191,8 +1202,9 @@ class _BodyAnalyzer(_Base):
                 continue
             match root:
                 case Shared(uid=uid) | Local(uid=uid):
-                    if uid < len(self.vtypes) and self.vtypes[uid] is not None:
-                        fs.root_types[root] = self.vtypes[uid]  # type: ignore[assignment]  # not None
+                    t = self.vtypes[uid] if uid < len(self.vtypes) else None
+                    if t is not None:
+                        fs.root_types[root] = t
                     if uid < len(self.vars):
                         fs.var_names[uid] = self.vars[uid].name
                 case Param():
@@ -1482,11 +1494,11 @@ class _BodyAnalyzer(_Base):
                     bound = SELF
                 else:
                     holders = self.alias_holders.get(broot, set())
-                    same = sorted(h for h in holders if _holder_key(h) == _holder_key(loc))
+                    same = [h for h in holders if _holder_key(h) == _holder_key(loc)]
                     if same:
-                        bound = SubObject("sub", _holder_field(_first(same)))
+                        bound = SubObject("sub", _holder_field(min(same)))
                     elif holders:
-                        bound = _first(sorted(holders))  # type: ignore[type-var]  # one kind of location
+                        bound = min(holders)
             self.out.field_funcs.append((loc, fv._replace(bound=bound)))
 
     def bind_param_aliases(self) -> None:
@@ -1546,11 +1558,11 @@ class _BodyAnalyzer(_Base):
                         case ("key", fname, _uid):
                             out |= self.atoms(val)
                             if named:
-                                self.composite_field(ctype, fname, val)  # type: ignore[arg-type]  # named
+                                self.composite_field(ctype, fname, val)
                         case None:
                             out |= self.atoms(val)
                             if i < len(positional):  # T{a, b}: fields in declaration order
-                                self.composite_field(ctype, positional[i], val)  # type: ignore[arg-type]
+                                self.composite_field(ctype, positional[i], val)
                         case _:
                             out |= self.atoms(key)
                             out |= self.atoms(val)
@@ -1616,10 +1628,10 @@ class _BodyAnalyzer(_Base):
                 return tuple(name for name, _t, _emb in fields)
         return ()
 
-    def composite_field(self, ctype: CanonType, fname: str, val: Expr) -> None:
+    def composite_field(self, ctype: CanonType | None, fname: str, val: Expr) -> None:
         """T{f: v}: the same facts as an assignment to field f of a T."""
         key = named_key(ctype)
-        if key is None:
+        if ctype is None or key is None:
             return
         found = self.index.field(ctype, fname)
         if found is not None:
@@ -1724,16 +1736,16 @@ class _BodyAnalyzer(_Base):
             site = self.fs.sites[s]
             site.arg_types = tuple(self.concrete_types(a) for a in args)
             site.arg_models = tuple(self.arg_model(a) for a in args)
-        recv_atoms: set[int] = set()
+        recv_nodes: set[int] = set()
         if recv_expr is not None:
-            recv_atoms = self.atoms_base(recv_expr) if recv_path is not None else self.atoms(recv_expr)
-            self.flow(recv_atoms, self.port(CallArg(s, -1)))
+            recv_nodes = self.atoms_base(recv_expr) if recv_path is not None else self.atoms(recv_expr)
+            self.flow(recv_nodes, self.port(CallArg(s, -1)))
         for i, a in enumerate(arg_atoms):
             self.flow(a, self.port(CallArg(s, i)))
         co = self.port(CallResult(s))
         # results may carry any input, the receiver's too (c.Victims() of a tainted candidate); the
         # callee's own flow is followed separately
-        return {co} | all_args | recv_atoms
+        return {co} | all_args | recv_nodes
 
     def callbacks(
         self,
@@ -2001,9 +2013,9 @@ class _BodyAnalyzer(_Base):
                             hv.events[event] = tuple(sorted(set(hv.events.get(event, ())) | fvs))
                 if hv is not None:
                     return hv
-                fvs = self.var_funcs.get(uid)
-                if fvs:
-                    return HandlerValue("call", callee=tuple(sorted(fvs)), arg_funcs=())
+                held = self.var_funcs.get(uid)
+                if held:
+                    return HandlerValue("call", callee=tuple(sorted(held)), arg_funcs=())
                 concrete = self.concrete_type(t)
                 if concrete is not None:
                     return HandlerValue("type", type=concrete)
