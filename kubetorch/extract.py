@@ -1,7 +1,7 @@
 """extract: one Go file's bytes -> FileFacts (see kubetorch.ir for the shapes).
 
 A single-pass visitor over the tree-sitter-go syntax tree, in the manner of pyflakes: one method
-per node kind, a scope stack that turns every local name into a uid, so later stages never have
+per node type, a scope stack that turns every local name into a uid, so later stages never have
 to redo Go's scoping rules. Everything here is a pure function of the file's bytes, which is what
 lets the pipeline cache it by content hash.
 """
@@ -114,7 +114,7 @@ class _Extractor:
         self.scope_frames: list[int] = []  # frame depth owning each scope
         self.frames: list[_Frame] = []
         self.vars: list[Var] = []
-        self.root: int | None = None
+        self.top: int | None = None
         self.local_types: list[dict[str, str]] = []
         self.glob_literals = 0
         self.stmt_dispatch = {
@@ -160,30 +160,30 @@ class _Extractor:
         }
 
     # ---------------------------------------------------------------- file level
-    def file(self, root) -> FileFacts:
+    def file(self, tree) -> FileFacts:
         package = ""
         imports: list[tuple[str | None, str]] = []
-        for child in root.named_children:
-            kind = child.type
-            if kind == "package_clause":
+        for child in tree.named_children:
+            node_type = child.type
+            if node_type == "package_clause":
                 for c in child.named_children:
                     if c.type == "package_identifier":
                         package = _text(c)
-            elif kind == "import_declaration":
+            elif node_type == "import_declaration":
                 self._imports(child, imports)
-            elif kind == "function_declaration":
+            elif node_type == "function_declaration":
                 self.function(child, method=False)
-            elif kind == "method_declaration":
+            elif node_type == "method_declaration":
                 self.function(child, method=True)
-            elif kind == "type_declaration":
+            elif node_type == "type_declaration":
                 self.type_declaration(child, self.types, prefix="")
-            elif kind in ("var_declaration", "const_declaration"):
-                self.package_values(child, const=kind == "const_declaration")
+            elif node_type in ("var_declaration", "const_declaration"):
+                self.package_values(child, const=node_type == "const_declaration")
         if not package:
             raise SyntaxFailure("no package clause")
         errors: tuple[str, ...] = ()
-        if root.has_error:
-            errors = tuple(_syntax_errors(root))
+        if tree.has_error:
+            errors = tuple(_syntax_errors(tree))
         return FileFacts(
             package=package,
             imports=tuple(imports),
@@ -264,40 +264,40 @@ class _Extractor:
         return tuple(names)
 
     def texpr(self, node):
-        kind = node.type
-        if kind == "type_identifier":
+        node_type = node.type
+        if node_type == "type_identifier":
             name = _text(node)
             for scope in reversed(self.local_types):
                 if name in scope:
                     return ("n", "", scope[name], ())
             return ("n", "", name, ())
-        if kind == "pointer_type":
+        if node_type == "pointer_type":
             return ("p", self.texpr(node.named_children[-1]))
-        if kind == "qualified_type":
+        if node_type == "qualified_type":
             return (
                 "n",
                 _text(node.child_by_field_name("package")),
                 _text(node.child_by_field_name("name")),
                 (),
             )
-        if kind == "generic_type":
+        if node_type == "generic_type":
             base = self.texpr(node.child_by_field_name("type"))
             args = node.child_by_field_name("type_arguments")
             targs = tuple(self.texpr(a) for a in args.named_children) if args is not None else ()
             if base[0] == "n":
                 return ("n", base[1], base[2], targs)
             return base
-        if kind == "slice_type":
+        if node_type == "slice_type":
             return ("s", self.texpr(node.child_by_field_name("element")))
-        if kind in ("array_type", "implicit_length_array_type"):
+        if node_type in ("array_type", "implicit_length_array_type"):
             return ("a", self.texpr(node.child_by_field_name("element")))
-        if kind == "map_type":
+        if node_type == "map_type":
             return (
                 "m",
                 self.texpr(node.child_by_field_name("key")),
                 self.texpr(node.child_by_field_name("value")),
             )
-        if kind == "channel_type":
+        if node_type == "channel_type":
             first = node.children[0].type
             direction = (
                 "recv"
@@ -305,21 +305,21 @@ class _Extractor:
                 else ("send" if node.child_count > 1 and node.children[1].type == "<-" else "")
             )
             return ("c", self.texpr(node.child_by_field_name("value")), direction)
-        if kind == "function_type":
+        if node_type == "function_type":
             params, variadic = self._param_types(node.child_by_field_name("parameters"))
             return ("f", params, self._result_types(node.child_by_field_name("result")), variadic)
-        if kind == "struct_type":
+        if node_type == "struct_type":
             return ("st", self.struct_fields(node))
-        if kind == "interface_type":
+        if node_type == "interface_type":
             return self.interface(node)
-        if kind in ("parenthesized_type", "type_elem", "type_constraint"):
+        if node_type in ("parenthesized_type", "type_elem", "type_constraint"):
             named = [c for c in node.named_children if c.type != "comment"]
             if len(named) == 1:
                 return self.texpr(named[0])
             return UNKNOWN_TYPE
-        if kind == "identifier":  # a type written where tree-sitter expected an expression
+        if node_type == "identifier":  # a type written where tree-sitter expected an expression
             return ("n", "", _text(node), ())
-        if kind == "selector_expression":
+        if node_type == "selector_expression":
             operand = node.child_by_field_name("operand")
             if operand is not None and operand.type == "identifier":
                 return ("n", _text(operand), _text(node.child_by_field_name("field")), ())
@@ -394,8 +394,8 @@ class _Extractor:
         func.vars = self.vars
         index = len(self.funcs)
         self.funcs.append(func)
-        self.root = index
-        func.root = index
+        self.top = index
+        func.top = index
         self.scopes = [{}]
         self.scope_frames = [0]
         self.local_types = [{}]
@@ -602,10 +602,10 @@ class _Extractor:
         self.emit(("ret", exprs, _line(node)))
 
     def s_go(self, node) -> None:
-        kind = "go" if node.type == "go_statement" else "defer"
+        tag = "go" if node.type == "go_statement" else "defer"
         for child in node.named_children:
             if child.type != "comment":
-                self.emit((kind, self.expr(child), _line(node)))
+                self.emit((tag, self.expr(child), _line(node)))
 
     def s_if(self, node) -> None:
         self.push()
@@ -626,8 +626,8 @@ class _Extractor:
     def s_for(self, node) -> None:
         self.push()
         for child in node.named_children:
-            kind = child.type
-            if kind == "for_clause":
+            node_type = child.type
+            if node_type == "for_clause":
                 for part in ("initializer", "condition", "update"):
                     p = child.child_by_field_name(part)
                     if p is None:
@@ -636,11 +636,11 @@ class _Extractor:
                         self.emit(("x", self.expr(p), _line(p)))
                     else:
                         self.stmt(p)
-            elif kind == "range_clause":
+            elif node_type == "range_clause":
                 self._range(child)
-            elif kind == "block":
+            elif node_type == "block":
                 self.s_block(child)
-            elif kind != "comment":
+            elif node_type != "comment":
                 self.emit(("x", self.expr(child), _line(child)))
         self.pop()
 
@@ -751,17 +751,17 @@ class _Extractor:
         handler = self.expr_dispatch.get(node.type)
         if handler is not None:
             return handler(node)
-        kind = node.type
-        lit = _LITERAL_KINDS.get(kind)
+        node_type = node.type
+        lit = _LITERAL_KINDS.get(node_type)
         if lit is not None:
             return ("lit", lit, None)
-        if kind in ("nil", "true", "false", "iota"):
-            return ("id", kind)
-        if kind in _TYPE_NODES:
+        if node_type in ("nil", "true", "false", "iota"):
+            return ("id", node_type)
+        if node_type in _TYPE_NODES:
             return ("T", self.texpr(node))
-        if kind == "variadic_argument":
+        if node_type == "variadic_argument":
             return self.expr(node.named_children[0])
-        if kind == "field_identifier" or kind == "type_identifier":
+        if node_type == "field_identifier" or node_type == "type_identifier":
             return ("id", _text(node))
         return ("id", "?")
 
@@ -792,10 +792,10 @@ class _Extractor:
         spread = False
         if args_node is not None:
             for a in args_node.named_children:
-                kind = a.type
-                if kind == "comment":
+                node_type = a.type
+                if node_type == "comment":
                     continue
-                if kind == "variadic_argument":
+                if node_type == "variadic_argument":
                     spread = True
                 args.append(self.expr(a))
             if not spread:
@@ -838,8 +838,8 @@ class _Extractor:
     def _elements(self, body) -> tuple:
         elems: list[tuple] = []
         for el in body.named_children:
-            kind = el.type
-            if kind == "keyed_element":
+            node_type = el.type
+            if node_type == "keyed_element":
                 kv = [c for c in el.named_children if c.type != "comment"]
                 if len(kv) != 2:
                     continue
@@ -855,9 +855,9 @@ class _Extractor:
                 else:
                     key = self.expr(key_node)
                 elems.append((key, self._element_value(kv[1])))
-            elif kind == "literal_element":
+            elif node_type == "literal_element":
                 elems.append((None, self._element_value(el)))
-            elif kind != "comment":
+            elif node_type != "comment":
                 elems.append((None, self.expr(el)))
         return tuple(elems)
 
@@ -889,17 +889,17 @@ class _Extractor:
         saved = None
         if parent_frame is None:
             # a package-level literal: it gets a variables table of its own
-            saved = (self.vars, self.scopes, self.scope_frames, self.root, self.local_types)
+            saved = (self.vars, self.scopes, self.scope_frames, self.top, self.local_types)
             self.vars = []
             func.vars = self.vars
             self.scopes = [{}]
             self.scope_frames = [0]
-            self.root = index
+            self.top = index
             self.local_types = [{}]
-            func.root = index
+            func.top = index
         else:
             func.parent = self._frame_index(parent_frame)
-            func.root = self.root
+            func.top = self.top
         frame = _Frame(func, base_depth=len(self.scopes))
         self.frames.append(frame)
         self.push()
@@ -912,14 +912,14 @@ class _Extractor:
         func.body = tuple(frame.stmts)
         func.captures = tuple(frame.captures)
         if saved is not None:
-            self.vars, self.scopes, self.scope_frames, self.root, self.local_types = saved
+            self.vars, self.scopes, self.scope_frames, self.top, self.local_types = saved
         return ("fl", index)
 
     def _frame_index(self, frame: _Frame) -> int:
         for i in range(len(self.funcs) - 1, -1, -1):
             if self.funcs[i] is frame.func:
                 return i
-        return self.root if self.root is not None else 0
+        return self.top if self.top is not None else 0
 
     def e_unary(self, node):
         op = node.child_by_field_name("operator")
@@ -970,11 +970,11 @@ def _specs(node):
             yield from _specs(child)
 
 
-def _syntax_errors(root, limit: int = 20) -> list[str]:
+def _syntax_errors(tree, limit: int = 20) -> list[str]:
     """Positions of ERROR and MISSING nodes; only walked when the tree reports an error."""
     out: list[str] = []
-    cursor = root.walk()
-    stack = [root]
+    cursor = tree.walk()
+    stack = [tree]
     while stack and len(out) < limit:
         node = stack.pop()
         if node.type == "ERROR" or node.is_missing:

@@ -780,7 +780,7 @@ def _index_funcs(idx: ProgramIndex, f: IndexedFile, ctx: FileCtx) -> None:
         tparams = fn.type_params
         if fn.parent is not None:
             # a literal sees its enclosing functions' type parameters
-            p = funcs[fn.root] if fn.root is not None else None
+            p = funcs[fn.top] if fn.top is not None else None
             tparams = tparams + (p.type_params if p is not None else ())
         recv_key = None
         pointer = False

@@ -20,7 +20,7 @@ Type expressions (``TypeExpr``)::
 Expressions (``Expr``)::
 
     ('v', uid)                 a local variable, parameter or receiver of the enclosing function
-                               (uids index ``Func.vars`` of the root function, so a func literal's
+                               (uids index ``Func.vars`` of the top-level function, so a func literal's
                                captured variables share their uid with the enclosing function)
     ('id', name)               any other identifier: package-level name, import name, builtin, type
     ('.', X, name)             selector X.name
@@ -28,7 +28,7 @@ Expressions (``Expr``)::
     ('comp', T, elems, line)   composite literal; T may be None (elided); elems ((key, value), ...)
                                where key is None, ('key', name, uid_or_None) for a bare identifier
                                (a struct field name, or a map key variable), or an Expr
-    ('lit', kind, value)       basic literal; kind 's' (value = string content), 'i', 'f', 'r', 'x'
+    ('lit', letter, value)     basic literal; letter 's' (value = string content), 'i', 'f', 'r', 'x'
     ('u', op, X)               unary: & * <- ! - + ^
     ('b', op, X, Y)            binary
     ('[]', X, idx)             index (idx a tuple: several for generic instantiation)
@@ -87,9 +87,9 @@ class Func:
     results: tuple[tuple[int, TypeExpr], ...] = ()
     body: tuple[Stmt, ...] | None = None
     parent: int | None = None  # index in FileFacts.funcs of the enclosing function (literals)
-    root: int | None = None  # index of the top-level function whose vars table this one uses
+    top: int | None = None  # index of the top-level function whose vars table this one uses
     captures: tuple[int, ...] = ()  # uids of enclosing locals a literal uses
-    vars: list[Var] | None = None  # only on root functions
+    vars: list[Var] | None = None  # only on top-level functions
     outer: str = ""  # for literals: the qualified-name stem of the enclosing top-level decl
 
     @property

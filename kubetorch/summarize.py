@@ -892,7 +892,7 @@ class _BodyAnalyzer(_Base):
         self.top: Func = facts.funcs[top_index]
         self.top_qname = func_qname(pkg, self.top)
         self.units = [top_index] + [
-            i for i, f in enumerate(facts.funcs) if f.root == top_index and i != top_index
+            i for i, f in enumerate(facts.funcs) if f.top == top_index and i != top_index
         ]
         self.vars = self.top.vars or []
         self.tparams = self.top.type_params

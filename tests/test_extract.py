@@ -322,7 +322,7 @@ def test_method_receivers_pointer_and_value():
             params=((1, STRING),),
             results=((2, INT), (3, BOOL)),
             body=(("ret", (), 4),),
-            root=0,
+            top=0,
             vars=[
                 Var("s", ("p", N("S")), 3),
                 Var("key", STRING, 3),
@@ -339,7 +339,7 @@ def test_method_receivers_pointer_and_value():
             recv_type=N("S"),
             results=((1, STRING),),
             body=(("ret", ((".", v(0), "name"),), 7),),
-            root=1,
+            top=1,
             vars=[Var("s", N("S"), 7), Var("_", STRING, 7)],
             outer="S.Name",
         ),
@@ -432,7 +432,7 @@ def test_function_without_body():
         end_line=3,
         results=((0, N("int64")),),
         body=None,
-        root=0,
+        top=0,
         vars=[Var("_", N("int64"), 3)],
         outer="nanotime",
     )
@@ -1025,7 +1025,7 @@ def test_func_literals_are_units_with_captures_names_parent_and_root():
             ("go", call(("fl", 2), (), 7), 7),
         ),
         parent=0,
-        root=0,
+        top=0,
         # c directly, stop and n through the nested literal
         captures=(0, 1, 2),
         vars=None,
@@ -1037,7 +1037,7 @@ def test_func_literals_are_units_with_captures_names_parent_and_root():
         end_line=9,
         body=(use(8, v(1), v(2)),),
         parent=1,
-        root=0,
+        top=0,
         captures=(1, 2),
         outer="(*Ctrl).Run.func1.1",
     )
@@ -1048,17 +1048,17 @@ def test_func_literals_are_units_with_captures_names_parent_and_root():
         results=((5, INT),),
         body=(("ret", (v(2),), 11),),
         parent=0,
-        root=0,
+        top=0,
         captures=(2,),
         outer="(*Ctrl).Run.func2",
     )
-    assert (g.name, g.root, g.parent, g.body) == (
+    assert (g.name, g.top, g.parent, g.body) == (
         "G",
         4,
         None,
         (("=", (v(0),), (("fl", 5),), 16, True), ("x", call(v(0), (), 17), 17)),
     )
-    assert (gfunc1.name, gfunc1.outer, gfunc1.parent, gfunc1.root, gfunc1.captures) == (
+    assert (gfunc1.name, gfunc1.outer, gfunc1.parent, gfunc1.top, gfunc1.captures) == (
         "func1",
         "G.func1",
         4,
@@ -1121,11 +1121,11 @@ def test_package_level_func_literals_are_glob_funcs_with_their_own_vars():
         params=((0, INT),),
         results=((1, INT),),
         body=(("ret", (v(0),), 3),),
-        root=0,
+        top=0,
         vars=[Var("a", INT, 3), Var("_", INT, 3)],
         outer="glob.func1",
     )
-    assert (k.name, k.outer, k.root, k.parent, k.vars) == (
+    assert (k.name, k.outer, k.top, k.parent, k.vars) == (
         "func2",
         "glob.func2",
         1,
@@ -1133,7 +1133,7 @@ def test_package_level_func_literals_are_glob_funcs_with_their_own_vars():
         [Var("x", None, 5), Var("_", INT, 6)],
     )
     assert k.body == (("=", (v(0),), (LIT_I,), 5, True), ("=", (("id", "_"),), (("fl", 2),), 6, False))
-    assert (k1.parent, k1.root, k1.captures, k1.vars) == (1, 1, (0,), None)
+    assert (k1.parent, k1.top, k1.captures, k1.vars) == (1, 1, (0,), None)
     assert k1.body == (("ret", (v(0),), 6),)
     assert [val.value for val in facts.values] == [("fl", 0), ("fl", 1)]
 
