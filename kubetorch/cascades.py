@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kubetorch.models import resource_name
+
 VERB_EVENT = {
     "create": "add",
     "update": "update",
@@ -63,7 +65,7 @@ def split_resource(api_resource: str) -> tuple[str, str, str]:
 def woken(api_verb: str, api_resource: str, kind: str = "write") -> list[tuple[str, str]]:
     """The (informer_resource, event) pairs a write causes; empty when it causes none."""
     group, resource, sub = split_resource(api_resource)
-    parent = f"{group}/{resource}" if group else resource
+    parent = resource_name(group, resource)
     if sub:
         if sub in NON_MUTATING_SUBRESOURCES:
             return []
