@@ -2,7 +2,9 @@
 
 Declarations are dataclasses; the type and expression trees inside them are tuples tagged by
 their first element, because a 1.6-million-line tree yields tens of millions of them and tuples
-are the cheapest thing Python can build, pickle and compare.
+are the cheapest thing Python can build, pickle and compare. They stay tuples for that speed (the
+only values of the analysis that do; what later stages derive from them are named types, see
+kubetorch.summary), and code takes them apart with `match` or unpacking, never by position.
 
 Type expressions (``TypeExpr``)::
 
