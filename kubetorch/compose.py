@@ -202,6 +202,8 @@ class Composer:
         self.p = program
         self.index = program.index
         self.trans: dict[str, dict[Entry, Witness]] = {}
+        # function -> call site -> (location read, callee), in the order index_readers appends them
+        self._site_reads: dict[str, dict[int, list[tuple[Place, str]]]] = {}
         self.readers: dict[Place, list[Reader]] = defaultdict(list)
         self._out_edges: dict[str, dict[int, list[int]]] = {}
         self._port_of: dict[str, dict[object, int]] = {}  # function -> port -> its index
@@ -378,11 +380,14 @@ class Composer:
             while changed and rounds < 20:
                 changed = False
                 rounds += 1
+                round_reads: dict[str, dict[int, list[tuple[Place, str]]]] = {}
                 for q in scc:
                     fs = functions[q]
                     mine = trans[q]
+                    reads_of_q = round_reads[q] = {}
                     for k, targets in enumerate(callees.get(q, ())):
                         site = fs.sites[k]
+                        seen: set[Place] = set()
                         for t in targets:
                             callee = functions.get(t.qname)
                             if callee is None:
@@ -391,6 +396,11 @@ class Composer:
                                 sub = self.substitute(fs, site, t, callee, root, fname)
                                 if sub is None:
                                     continue
+                                if mode == "read" and sub.selected:  # the site reads that state
+                                    loc = self.canon(self.materialize(fs, sub.root, sub.field))
+                                    if loc is not None and loc not in seen:
+                                        seen.add(loc)
+                                        reads_of_q.setdefault(k, []).append((loc, t.qname))
                                 entry = Entry(mode, sub.root, sub.field)
                                 old = mine.get(entry)
                                 if old is None:
@@ -400,6 +410,8 @@ class Composer:
                                     mine[entry] = CallWitness(k, t.qname, sub.selected, how.hops + 1)
                 if settled_once:
                     break
+            if settled_once or not changed:  # the last round saw every callee's final entries
+                self._site_reads.update(round_reads)
         self.trans = trans
 
     def _sccs(self) -> list[list[str]]:
@@ -479,10 +491,17 @@ class Composer:
                     rd = port_of.get(ReadValue(k))
                     if rd is not None:
                         self.readers[self.p.locations.find(a.loc)].append(Reader(q, rd, a.line, a.via))
+            site_reads = self._site_reads.get(q)
             for k, targets in enumerate(self.p.callees.get(q, ())):
                 site = fs.sites[k]
                 co = port_of.get(CallResult(k))
                 if co is None:
+                    continue
+                if site_reads is not None:  # what transitive() found this site reads
+                    for loc, callee_name in site_reads.get(k, ()):
+                        self.readers[loc].append(
+                            Reader(q, co, site.line, f"call {callee_name.rsplit('.', 1)[-1]}")
+                        )
                     continue
                 seen = set()
                 for t in targets:
@@ -495,10 +514,10 @@ class Composer:
                         sub = self.substitute(fs, site, t, callee, root, fname)
                         if sub is None or not sub.selected:
                             continue
-                        loc = self.canon(self.materialize(fs, sub.root, sub.field))
-                        if loc is not None and loc not in seen:
-                            seen.add(loc)
-                            self.readers[loc].append(
+                        read_loc = self.canon(self.materialize(fs, sub.root, sub.field))
+                        if read_loc is not None and read_loc not in seen:
+                            seen.add(read_loc)
+                            self.readers[read_loc].append(
                                 Reader(q, co, site.line, f"call {t.qname.rsplit('.', 1)[-1]}")
                             )
 

@@ -274,12 +274,6 @@ class _Base:
         self.var_init: dict[int, Expr] = {}  # first value assigned to each local
         self.param_of: dict[int, dict[int, int]] = {}  # unit -> uid -> param position
         self.unit = -1  # the function being analysed (none for package-level initializers)
-        # once every local's type is settled (the body analyzer's second pass), types of expressions
-        # and call targets are memoized by the identity of the IR tuple
-        self.settled = False
-        self.type_memo: dict[int, CanonType | None] = {}
-        self.target_memo: dict[int, CallTarget] = {}
-        self.pinned: list[Expr] = []
 
     # ------------------------------------------------------------ types
     def rtype(self, t: TypeExpr | None) -> CanonType | None:
@@ -372,16 +366,6 @@ class _Base:
         return None
 
     def type_of(self, expr: Expr, depth: int = 0) -> CanonType | None:
-        if depth == 0 and self.settled:
-            key = id(expr)
-            if key in self.type_memo:
-                return self.type_memo[key]
-            self.pinned.append(expr)  # a memo by id must keep its key alive
-            t = self.type_memo[key] = self.infer_type(expr, 0)
-            return t
-        return self.infer_type(expr, depth)
-
-    def infer_type(self, expr: Expr, depth: int) -> CanonType | None:
         """The type of an expression (a model for library values); None when unknown."""
         if depth > 30:
             return None
@@ -553,13 +537,6 @@ class _Base:
     def resolve_target(self, F: Expr, depth: int = 0) -> CallTarget:
         """resolve_target_in_tree, with calls into library packages (models.toml [library]) turned
         into library calls: their source is never followed."""
-        if depth == 0 and self.settled:
-            key = id(F)
-            found = self.target_memo.get(key)
-            if found is None:
-                self.pinned.append(F)
-                found = self.target_memo[key] = self.library_target(self.resolve_target_in_tree(F, 0))
-            return found
         return self.library_target(self.resolve_target_in_tree(F, depth))
 
     def library_target(self, target: CallTarget) -> CallTarget:
@@ -935,7 +912,6 @@ class _BodyAnalyzer(_Base):
                     changed |= self.infer(stmt)
             if not changed:
                 break
-        self.settled = True
         for u in self.units:
             self.summarize_unit(u)
         self.bind_methods()
