@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from kubetorch.callgraph import Program
-from kubetorch.index import named_key
+from kubetorch.index import named_key, type_name
 from kubetorch.models import Models, ModelType, resource_name
 from kubetorch.summary import (
     CanonType,
@@ -63,12 +63,6 @@ class Handled(NamedTuple):
     filter: str | None
     note: str | None
     runs: str
-
-
-def component_name(key: TypeKey) -> str:
-    """A controller struct's component: its package and name, `pkg.Struct`."""
-    pkg, name = key
-    return f"{pkg}.{name}"
 
 
 def collect(program: Program, models: Models) -> list[HandlerRow]:
@@ -146,7 +140,7 @@ def _rows_for(
     for event, handler, literal, filt, note, runs in entries:
         owner: TypeKey | None
         if handler in adapters and reg.owner is not None:
-            component, owner = component_name(reg.owner), reg.owner
+            component, owner = type_name(reg.owner), reg.owner
         else:
             component, owner = _component(program, handler, reg)
         out.append(
@@ -265,7 +259,7 @@ def _component(program: Program, handler: str, reg: Registration) -> tuple[str, 
     if fs is not None and fs.recv_type is not None:
         key = _struct_key(program, fs.recv_type)
         if key is not None:
-            return component_name(key), key
+            return type_name(key), key
     if fs is not None:
         captured: list[tuple[Root, TypeKey]] = []
         for root in sorted(fs.root_types, key=tuple_text):
@@ -282,15 +276,15 @@ def _component(program: Program, handler: str, reg: Registration) -> tuple[str, 
                 return (key != reg.owner, root not in receivers, tuple_text(root))
 
             _root, key = min(captured, key=rank)
-            return component_name(key), key
+            return type_name(key), key
     if reg.owner is not None:
-        return component_name(reg.owner), reg.owner
+        return type_name(reg.owner), reg.owner
     reg_fs = program.functions.get(reg.function)
     if reg_fs is not None:
         for root in sorted(reg_fs.root_types, key=tuple_text):
             key = _struct_key(program, reg_fs.root_types[root])
             if key is not None and _in_package(key, _package_of(reg_fs.qname)):
-                return component_name(key), key
+                return type_name(key), key
     return reg.function, None
 
 

@@ -196,6 +196,12 @@ class PackageInfo:
     imports: set[str] = field(default_factory=set)
 
 
+def type_name(key: TypeKey) -> str:
+    """A named type's qualified name, `pkg.Name` (also a controller struct's component)."""
+    pkg, name = key
+    return f"{pkg}.{name}"
+
+
 def func_qname(pkg: str, fn: Func) -> str:
     return f"{pkg}.{fn.outer or fn.name}"
 

@@ -21,7 +21,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple, TypeVar
 
-from kubetorch.index import BUILTIN_FUNCS, FileCtx, ProgramIndex, deref, field_location, func_qname, named_key
+from kubetorch.index import (
+    BUILTIN_FUNCS,
+    FileCtx,
+    ProgramIndex,
+    deref,
+    field_location,
+    func_qname,
+    named_key,
+    type_name,
+)
 from kubetorch.ir import UNKNOWN_TYPE, Expr, FileFacts, Func, Stmt, TypeExpr
 from kubetorch.models import Effect, Models, ModelType
 from kubetorch.summary import (
@@ -537,18 +546,18 @@ class _Base:
     def resolve_target(self, F: Expr, depth: int = 0) -> CallTarget:
         """resolve_target_in_tree, with calls into library packages (models.toml [library]) turned
         into library calls: their source is never followed."""
-        return self.library_target(self.resolve_target_in_tree(F, depth))
-
-    def library_target(self, target: CallTarget) -> CallTarget:
-        match target:
-            case StaticTarget(qname=qname, recv=recv):
-                fi = self.index.funcs.get(qname)
-                if fi is not None and self.models.is_library(fi.pkg):
-                    return LibTarget(qname, recv)
-            case IfaceTarget(iface=(pkg, name), method=method, recv=recv) if self.models.is_library(pkg):
-                return LibTarget(f"{pkg}.{name}.{method}", recv)
-            case FieldTarget(owner=(pkg, name), field=fname, recv=recv) if self.models.is_library(pkg):
-                return LibTarget(f"{pkg}.{name}.{fname}", recv)
+        target = self.resolve_target_in_tree(F, depth)
+        if isinstance(target, StaticTarget):
+            fi = self.index.funcs.get(target.qname)
+            if fi is not None and self.models.is_library(fi.pkg):
+                return LibTarget(target.qname, target.recv)
+        elif isinstance(target, (IfaceTarget, FieldTarget)):
+            match target:
+                case (
+                    IfaceTarget(iface=(pkg, name), method=member, recv=recv)
+                    | FieldTarget(owner=(pkg, name), field=member, recv=recv)
+                ) if self.models.is_library(pkg):
+                    return LibTarget(f"{pkg}.{name}.{member}", recv)
         return target
 
     def resolve_target_in_tree(self, F: Expr, depth: int = 0) -> CallTarget:
@@ -790,7 +799,7 @@ class _Base:
                 if q is not None:
                     if q in self.index.values:
                         return (GlobalFunc(*q),)
-                    qname = _qualified_name(q)
+                    qname = type_name(q)
                     return (FuncRef(qname),) if qname in self.index.funcs else ()
                 rt = self.type_of(x, depth + 1)
                 if rt is None or isinstance(rt, ModelType):
@@ -1324,7 +1333,7 @@ class _BodyAnalyzer(_Base):
                     out.append(fv)
         t = self.type_of(e)
         key = named_key(t)
-        if key is not None and _qualified_name(key) in self.models.handler_funcs:
+        if key is not None and type_name(key) in self.models.handler_funcs:
             hv = self.handler_value(e)
             if hv.form != "unknown":
                 out.append(ReturnedHandler(hv))
@@ -1961,8 +1970,10 @@ class _BodyAnalyzer(_Base):
                 return key
         for _uid, rt in f.results:
             key = self.concrete_type(self.rtype(rt))
-            if key is not None and _package_of(key) == self.pkg:
-                return key
+            if key is not None:
+                key_pkg, _name = key
+                if key_pkg == self.pkg:
+                    return key
         return None
 
     def handler_value(self, expr: Expr, depth: int = 0) -> HandlerValue:
@@ -1979,7 +1990,7 @@ class _BodyAnalyzer(_Base):
                 extra = self.var_field_funcs.get(uid)
                 t = self.vtypes[uid] if uid < len(self.vtypes) else None
                 key = named_key(t)
-                funcs = self.models.handler_funcs.get(_qualified_name(key) if key is not None else "")
+                funcs = self.models.handler_funcs.get(type_name(key) if key is not None else "")
                 if extra and funcs is not None:
                     if hv is None or hv.form != "funcs":
                         hv = HandlerValue("funcs")
@@ -2015,7 +2026,7 @@ class _BodyAnalyzer(_Base):
                 key: TypeKey | None = (pkg, tname)
             case _:
                 key = None
-        name = _qualified_name(key) if key is not None else ""
+        name = type_name(key) if key is not None else ""
         funcs = self.models.handler_funcs.get(name)
         if funcs is not None:
             events: dict[str, tuple[FuncValue, ...]] = {}
@@ -2078,16 +2089,6 @@ def _var_uid(expr: Expr) -> int | None:
         case ("v", uid):
             return uid
     return None
-
-
-def _qualified_name(key: TypeKey) -> str:
-    pkg, name = key
-    return f"{pkg}.{name}"
-
-
-def _package_of(key: TypeKey) -> str:
-    pkg, _name = key
-    return pkg
 
 
 def _holder_key(loc: Location) -> object:
