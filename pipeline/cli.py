@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,11 @@ from kubetorch import __version__
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3
+
+# what an interrupted command leaves in place, said in its one line (others only say they stopped)
+KEPT_ON_INTERRUPT = {
+    "analyze": "; previous output left untouched, finished work kept in the cache for the next run",
+}
 
 
 class UserError(click.ClickException):
@@ -36,18 +42,26 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         from cache.store import CacheError
         from pipeline.discover import DiscoverError
         from pipeline.execute import SchedulerError
+        from pipeline.interrupt import Interrupted, say_once, signals_raise
+        from pipeline.interrupt import message as interrupt_message
         from pipeline.output import OutputError
 
-        debug = click.get_current_context().find_root().params.get("debug", False)
+        ctx = click.get_current_context()
+        debug = ctx.find_root().params.get("debug", False)
+        kept = KEPT_ON_INTERRUPT.get(ctx.info_name or "", "")
         try:
-            return fn(*args, **kwargs)
+            with signals_raise(kept):
+                return fn(*args, **kwargs)
         except (DiscoverError, OutputError, CacheError, SchedulerError) as e:
             raise UserError(str(e)) from e
         except click.ClickException:
             raise
-        except KeyboardInterrupt:
-            click.echo("kubetorch: interrupted; previous output left untouched", err=True)
-            sys.exit(130)
+        except Interrupted as e:
+            say_once(interrupt_message(e.signum))
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:  # before the handlers were in place
+            say_once(interrupt_message(signal.SIGINT))
+            sys.exit(128 + signal.SIGINT)
         except BrokenPipeError:
             # `kubetorch chains OUT | head`: the reader left; that is not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -10,13 +10,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from pipeline.interrupt import Interrupted, children_ignore_sigint
 from pipeline.progress import Progress
 
 # below this many tasks, starting worker processes costs more than it saves
 INLINE_TASK_LIMIT = 4
+# seconds a clean-up may wait for the cluster (an interrupted run must end within seconds)
+CLOSE_TIMEOUT = 2
 
 
 class SchedulerError(Exception):
@@ -47,34 +51,50 @@ class Executor:
         else:
             from distributed import LocalCluster
 
-            self._cluster = LocalCluster(
-                n_workers=self.jobs,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",  # a free port: the scheduler always serves some HTTP routes
-                memory_limit=0,
-                silence_logs=logging.ERROR,
-                worker_class="distributed.Nanny",
-            )
+            with children_ignore_sigint():
+                self._cluster = LocalCluster(
+                    n_workers=self.jobs,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",  # a free port: the scheduler always serves some HTTP routes
+                    memory_limit=0,
+                    silence_logs=logging.ERROR,
+                    worker_class="distributed.Nanny",
+                )
             self._client = Client(self._cluster)
         self.used_cluster = True
         return self._client
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
         # shutting down: a failure to close has nothing useful to report
+        if interrupted:
+            # the in-process scheduler would log the lost tasks as errors: they are the point
+            logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+            self._kill_local_workers()
         if self._client is not None:
             with contextlib.suppress(Exception):
-                self._client.close()
+                self._client.close(timeout=CLOSE_TIMEOUT)
         if self._cluster is not None:
             with contextlib.suppress(Exception):
-                self._cluster.close()
+                self._cluster.close(timeout=CLOSE_TIMEOUT)
         self._client = self._cluster = None
 
     def __enter__(self) -> Executor:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def _kill_local_workers(self) -> None:
+        """An interrupted run does not wait for busy workers to finish their task: what they were
+        doing is lost anyway, and the user is waiting."""
+        if self._cluster is None:
+            return
+        for nanny in list(getattr(self._cluster, "workers", {}).values()):
+            pid = getattr(nanny, "pid", None)
+            if pid:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(interrupted=exc_type is not None and issubclass(exc_type, Interrupted))
 
     # ------------------------------------------------------------ running
     def map(

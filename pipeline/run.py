@@ -34,7 +34,7 @@ from pipeline.execute import Executor
 from pipeline.tasks import extract_batch, summarize_batch
 
 # target size of one task: big enough to amortise task overhead, small enough to balance
-BATCH_BYTES = 1_500_000
+BATCH_BYTES = int(os.environ.get("KUBETORCH_BATCH_BYTES", 1_500_000))  # the variable is for tests
 SUMMARY_BATCH_FILES = 120
 
 
@@ -145,15 +145,18 @@ def extract_stage(tree: Tree, cache: ResultCache | None, executor: Executor) -> 
     for f in missing:
         unique.setdefault(f.sha, f)
     by_sha: dict[str, tuple] = {}
+    decls: dict[str, tuple] = {}
     for batch in executor.map(extract_batch, _batches(list(unique.values())), label="extract"):
-        for _path, sha, value, digest, error in batch:
-            by_sha[sha] = (value, digest, error)
-    decls = {
-        sha: (declarations_only(v) if v is not None else None, d, e) for sha, (v, d, e) in by_sha.items()
-    }
-    if cache is not None and by_sha:
-        cache.put_many("extract", fp, by_sha.items())
-        cache.put_many("decl", fp, decls.items())
+        done = {sha: (value, digest, error) for _path, sha, value, digest, error in batch}
+        done_decls = {
+            sha: (declarations_only(v) if v is not None else None, d, e) for sha, (v, d, e) in done.items()
+        }
+        if cache is not None:
+            # stored as each batch arrives, so an interrupted run keeps every file it finished
+            cache.put_many("extract", fp, done.items())
+            cache.put_many("decl", fp, done_decls.items())
+        by_sha.update(done)
+        decls.update(done_decls)
     for f in missing:
         value, digest, error = by_sha[f.sha]
         if value is not None:
@@ -230,9 +233,9 @@ def summarize_stage(
         batches.append(current)
     fresh: list[tuple[str, PackageSummary]] = []
     for batch in executor.map(summarize_batch, batches, shared=(index, MODELS_FILE), label="summarize"):
+        if cache is not None:
+            cache.put_many("summary", fp, ((keys[pkg], ps) for pkg, ps in batch))
         fresh.extend(batch)
-    if cache is not None and fresh:
-        cache.put_many("summary", fp, ((keys[pkg], ps) for pkg, ps in fresh))
     for pkg, ps in fresh:
         summaries[pkg] = ps
     return [summaries[p] for p in sorted(summaries)], len(fresh)

@@ -9,10 +9,20 @@ error instead of the whole batch's.
 from __future__ import annotations
 
 import gc
+import os
+import time
 from contextlib import contextmanager
 
 from kubetorch.digest import api_digest
 from kubetorch.extract import SyntaxFailure, extract
+
+
+def _test_delay() -> None:
+    """KUBETORCH_TEST_TASK_DELAY=SECONDS slows every task down, so a test can interrupt a run
+    while it is surely in the middle of its work (never set outside tests)."""
+    delay = os.environ.get("KUBETORCH_TEST_TASK_DELAY")
+    if delay:
+        time.sleep(float(delay))
 
 
 @contextmanager
@@ -30,6 +40,7 @@ def extract_batch(
     batch: list[tuple[str, str, bytes]], shared=None
 ) -> list[tuple[str, str, object, str, str]]:
     """[(path, sha, data)] -> [(path, sha, facts or None, api digest, error)]."""
+    _test_delay()
     out = []
     with gc_paused():
         for path, sha, data in batch:
