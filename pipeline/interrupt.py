@@ -78,7 +78,7 @@ def signals_raise(kept: str = "") -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _state["kept"] = kept
+    _state.update(kept=kept, said=False, signalled=0)
     previous = {s: signal.getsignal(s) for s in HANDLED}
     for s in HANDLED:
         signal.signal(s, _handler)

@@ -281,7 +281,10 @@ def test_interrupted_write_leaves_previous_output_untouched(tmp_path, previous_r
     result = invoke("analyze", str(tmp_path / "tree"), "--out", str(out), "--no-cache", "-q")
     assert len(calls) == 2  # died while writing the second table
     assert result.exit_code == 130
-    assert result.stderr == "kubetorch: interrupted; previous output left untouched\n"
+    assert result.stderr == (
+        "kubetorch: interrupted (SIGINT); previous output left untouched, "
+        "finished work kept in the cache for the next run\n"
+    )
     assert snapshot(out) == before
     assert leftovers(tmp_path) == []
 
