@@ -128,7 +128,7 @@ def spell(name: str) -> str:
 
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:([kmg])(i?)b?|b?)", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1, "m": 2, "g": 3}
+_UNITS = {"": 0, "k": 1, "m": 2, "g": 3}
 
 
 def parse_size(text: str) -> int:
@@ -167,8 +167,9 @@ def find_modules(root: str, opts: Options) -> dict[str, str]:
         dirnames[:] = sorted(d for d in dirnames if _skip_dir(d, opts) is None)
         if "go.mod" in filenames:
             go_mod = os.path.join(dirpath, "go.mod")
-            data, _error = read_regular(go_mod, 1_000_000) if os.path.isfile(go_mod) else (None, "")
-            path = module_path(data.decode("utf-8", errors="replace")) if data is not None else None
+            # stat before open: a go.mod that is a FIFO or a device is never read
+            data, error = read_regular(go_mod, 1_000_000) if os.path.isfile(go_mod) else (b"", "skipped")
+            path = None if error else module_path(data.decode("utf-8", errors="replace"))
             if path:
                 modules[_rel(root, dirpath)] = path
     return modules
@@ -350,13 +351,15 @@ def read_regular(abs_path: str, limit: int) -> tuple[bytes, str]:
     except OSError as e:
         return b"", unreadable(e)
     try:
-        with os.fdopen(fd, "rb") as f:
-            kind = _not_regular(os.fstat(f.fileno()).st_mode)
-            if kind:
-                return b"", f"skipped: not a regular file ({kind})"
+        kind = _not_regular(os.fstat(fd).st_mode)
+        if kind:
+            return b"", f"skipped: not a regular file ({kind})"
+        with open(fd, "rb", closefd=False) as f:
             return f.read(limit + 1), ""
     except OSError as e:
         return b"", unreadable(e)
+    finally:
+        os.close(fd)
 
 
 def read_source(

@@ -293,7 +293,7 @@ def _analyze(config: RunConfig) -> RunResult:
     timer = Timer()
     started = _dt.datetime.now(_dt.timezone.utc)
     cache = ResultCache(config.cache_dir) if config.use_cache else None
-    memo_key = file_sha(os.path.abspath(config.tree).encode())
+    memo_key = file_sha(os.fsencode(os.path.abspath(config.tree)))
     memo = cache.get("stat-memo", "1", memo_key) if cache is not None else None
     tree = discover(config.tree, config.discover, memo)
     if cache is not None and tree.read:
