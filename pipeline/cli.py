@@ -145,6 +145,13 @@ def _split_dirs(value: str | None) -> tuple[str, ...] | None:
     type=click.Path(path_type=str),
     help="Also add the run to this history folder as release=LABEL/ (needs --release).",
 )
+@click.option(
+    "--max-file-size",
+    default="10MB",
+    show_default=True,
+    metavar="SIZE",
+    help="Report and skip larger files without reading them (10MB, 512k, 2MiB, bytes).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @friendly_errors
 def analyze(
@@ -161,14 +168,19 @@ def analyze(
     include_tests: bool,
     include_generated: bool,
     history_dir: str | None,
+    max_file_size: str,
     quiet: bool,
 ) -> None:
     """Analyse the Go tree TREE and write its tables to --out."""
-    from pipeline.discover import Options
+    from pipeline.discover import Options, parse_size
     from pipeline.output import check_writable, write_tables
     from pipeline.run import RunConfig
     from pipeline.run import analyze as run_analyze
 
+    try:
+        size_limit = parse_size(max_file_size)
+    except ValueError as e:
+        raise UserError(f"--max-file-size: {e}") from e
     check_writable(out)
     if history_dir is not None:
         from pipeline.history import check_label
@@ -184,7 +196,12 @@ def analyze(
         cache_dir=cache_dir,
         use_cache=not no_cache,
         discover=Options(
-            include_vendor, include_testdata, include_tests, include_generated, _split_dirs(dirs)
+            include_vendor,
+            include_testdata,
+            include_tests,
+            include_generated,
+            _split_dirs(dirs),
+            max_file_size=size_limit,
         ),
         quiet=quiet,
     )

@@ -28,8 +28,8 @@ from kubetorch.ir import FileFacts
 from kubetorch.models import MODELS_FILE, load_models
 from kubetorch.summary import PackageSummary
 from pipeline import tables
+from pipeline.discover import FileProblem, SourceFile, Tree, discover, file_sha, spell
 from pipeline.discover import Options as DiscoverOptions
-from pipeline.discover import SourceFile, Tree, discover, file_sha
 from pipeline.execute import Executor
 from pipeline.tasks import extract_batch, summarize_batch
 
@@ -79,19 +79,30 @@ class Timer:
         self._start = now
 
 
-def _batches(files: list[SourceFile]) -> list[list[tuple[str, str, bytes]]]:
+def _batches(files: list[SourceFile]) -> tuple[list[list[tuple[str, str, bytes]]], dict[str, str]]:
+    """Tasks of about BATCH_BYTES, one file per content; and path -> report of the files whose
+    content could no longer be read (gone, unreadable or changed since discovery)."""
     batches: list[list[tuple[str, str, bytes]]] = []
     current: list[tuple[str, str, bytes]] = []
+    lost: dict[str, str] = {}
+    seen: set[str] = set()
     size = 0
-    for f in sorted(files, key=lambda f: -f.size):
-        current.append((f.path, f.sha, f.content()))
+    for f in sorted(files, key=lambda f: (-f.size, f.path)):
+        if f.sha in seen:
+            continue  # two files with the same content are parsed once
+        try:
+            current.append((f.path, f.sha, f.content()))
+        except FileProblem as e:
+            lost[f.path] = str(e)
+            continue
+        seen.add(f.sha)
         size += f.size
         if size >= BATCH_BYTES:
             batches.append(current)
             current, size = [], 0
     if current:
         batches.append(current)
-    return batches
+    return batches, lost
 
 
 @dataclass
@@ -102,6 +113,7 @@ class Extracted:
     parsed: int  # files actually parsed this run (cache misses)
     full: dict[str, FileFacts] = field(default_factory=dict)  # path -> complete facts, when at hand
     shas: dict[str, str] = field(default_factory=dict)  # path -> content hash
+    lost: dict[str, str] = field(default_factory=dict)  # path -> why its content could not be read
 
     def bodies(self, paths: list[str], cache: ResultCache | None) -> dict[str, FileFacts]:
         """Complete facts (with function bodies) of some files: only packages being summarized
@@ -140,13 +152,10 @@ def extract_stage(tree: Tree, cache: ResultCache | None, executor: Executor) -> 
             result.digests[f.path] = digest
         else:
             result.errors[f.path] = error
-    # two files with the same content are parsed once
-    unique: dict[str, SourceFile] = {}
-    for f in missing:
-        unique.setdefault(f.sha, f)
+    batches, result.lost = _batches(missing)
     by_sha: dict[str, tuple] = {}
     decls: dict[str, tuple] = {}
-    for batch in executor.map(extract_batch, _batches(list(unique.values())), label="extract"):
+    for batch in executor.map(extract_batch, batches, label="extract"):
         done = {sha: (value, digest, error) for _path, sha, value, digest, error in batch}
         done_decls = {
             sha: (declarations_only(v) if v is not None else None, d, e) for sha, (v, d, e) in done.items()
@@ -158,6 +167,9 @@ def extract_stage(tree: Tree, cache: ResultCache | None, executor: Executor) -> 
         by_sha.update(done)
         decls.update(done_decls)
     for f in missing:
+        if f.path in result.lost:
+            result.errors[f.path] = result.lost[f.path]
+            continue
         value, digest, error = by_sha[f.sha]
         if value is not None:
             result.facts[f.path] = decls[f.sha][0]
@@ -165,7 +177,7 @@ def extract_stage(tree: Tree, cache: ResultCache | None, executor: Executor) -> 
             result.digests[f.path] = digest
         else:
             result.errors[f.path] = error
-    result.parsed = len(unique)
+    result.parsed = len(by_sha)
     return result
 
 
@@ -284,7 +296,7 @@ def _analyze(config: RunConfig) -> RunResult:
     timer = Timer()
     started = _dt.datetime.now(_dt.timezone.utc)
     cache = ResultCache(config.cache_dir) if config.use_cache else None
-    memo_key = file_sha(os.path.abspath(config.tree).encode())
+    memo_key = file_sha(os.fsencode(os.path.abspath(config.tree)))
     memo = cache.get("stat-memo", "1", memo_key) if cache is not None else None
     tree = discover(config.tree, config.discover, memo)
     if cache is not None and tree.read:
@@ -368,7 +380,7 @@ def _analyze(config: RunConfig) -> RunResult:
         "tool": "kubetorch",
         "tool_version": __version__,
         "release": config.release,
-        "tree": tree.root,
+        "tree": spell(tree.root),
         "commit": git_commit(tree.root),
         "started": started.isoformat(timespec="seconds"),
         "dirs": list(tree.dirs),
@@ -381,7 +393,7 @@ def _analyze(config: RunConfig) -> RunResult:
         "partial": bool(problems),
         "problems": [{"path": p.path, "message": p.message} for p in problems],
     }
-    if cache is not None:
+    if cache is not None and not extracted.lost:  # the key says these files were fine
         cache.put("run", "1", key, _serialize_run(out_tables, manifest))
     return RunResult(out_tables, manifest, problems, index)
 
@@ -393,6 +405,7 @@ def _options(config: RunConfig, cache: ResultCache | None) -> dict[str, Any]:
         "include_tests": config.discover.include_tests,
         "include_generated": config.discover.include_generated,
         "dirs": list(config.discover.dirs) if config.discover.dirs else None,
+        "max_file_size": config.discover.max_file_size,
         "jobs": config.jobs or os.cpu_count(),
         "scheduler": config.scheduler,
         "cache": cache.directory if cache is not None else None,

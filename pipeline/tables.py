@@ -79,10 +79,9 @@ def file_row(
     path: str, import_path: str, sha: str, size: int, generated: bool, facts: FileFacts | None, error: str
 ) -> dict:
     if facts is None:
-        status = (
-            "unreadable"
-            if error.startswith("unreadable")
-            else ("binary" if error.startswith("binary") else "failed")
+        status = next(
+            (s for s in ("unreadable", "binary", "skipped") if error.startswith(s)),
+            "failed",
         )
     elif error:
         status = "not-utf8" if "UTF-8" in error else "failed"
