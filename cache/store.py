@@ -110,7 +110,7 @@ def _read_stamp(directory: str) -> int:
     try:
         with open(os.path.join(directory, STAMP), "rb") as f:
             data = json.loads(f.read(4096))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return _DAMAGED_STAMP
     if not isinstance(data, dict) or data.get("tool") != "kubetorch" or data.get("kind") != "result cache":
         return _DAMAGED_STAMP
@@ -159,7 +159,8 @@ def _owned(directory: str, *, create: bool, any_format: bool = False) -> bool:
             )
         return True
     only_layout = all(_is_layout(directory, n) for n in names)
-    if not names or (only_layout and (fmt == _DAMAGED_STAMP or _legacy_default(directory))):
+    empty = all(n.startswith(f".{STAMP}.tmp-") for n in names)  # or another run is stamping it now
+    if empty or (only_layout and (fmt == _DAMAGED_STAMP or _legacy_default(directory))):
         if create:
             try:
                 _write_stamp(directory)
@@ -478,6 +479,8 @@ class ResultCache:
     def get_many(self, stage: str, fingerprint: str, keys: Iterable[str]) -> dict[str, Any]:
         """Found values by key, read in one transaction (much faster than one get per key)."""
         wanted = {k: self._key(stage, fingerprint, k) for k in keys}
+        if not wanted:
+            return {}
 
         def read(c: diskcache.Cache) -> dict[str, Any]:
             with c.transact(retry=False):
