@@ -206,6 +206,8 @@ def analyze(
         quiet=quiet,
     )
     result = run_analyze(config)
+    for line in result.warnings:
+        click.echo(f"kubetorch: warning: {line}", err=True)
     write_tables(out, result.tables, result.manifest)
     if history_dir is not None:
         from pipeline.history import add_run
@@ -234,27 +236,37 @@ def cache() -> None:
 @click.option("--cache", "cache_dir", default=None, type=click.Path(path_type=str))
 @friendly_errors
 def cache_info(cache_dir: str | None) -> None:
-    """Where the cache is and what it holds."""
-    from cache import ResultCache
+    """Where the cache is and what it holds (reads only: creates and repairs nothing)."""
+    from cache import cache_info
 
-    info = ResultCache(cache_dir).info()
+    info = cache_info(cache_dir)
     click.echo(f"directory: {info['directory']}")
-    click.echo(f"entries:   {info['entries']}")
+    if info["damaged"] is not None:
+        click.echo(
+            f"entries:   unknown: the database is damaged ({info['damaged']}); the next run rebuilds it"
+        )
+    else:
+        click.echo(f"entries:   {info['entries']}")
     click.echo(f"size:      {info['bytes'] / 1e6:.1f} MB")
     for stage, n in sorted(info["stages"].items()):
         click.echo(f"  {stage}: {n}")
+    for name, size in info["set_aside"]:
+        click.echo(f"set aside: {name} ({size / 1e6:.1f} MB, a damaged database; `cache clear` removes it)")
 
 
 @cache.command("clear")
 @click.option("--cache", "cache_dir", default=None, type=click.Path(path_type=str))
 @friendly_errors
 def cache_clear(cache_dir: str | None) -> None:
-    """Remove every cached result."""
-    from cache import ResultCache
+    """Remove every cached result (also from a damaged cache; never from a folder that is not one)."""
+    from cache import clear_cache, default_cache_dir
 
-    c = ResultCache(cache_dir)
-    n = c.clear()
-    click.echo(f"removed {n} entries from {c.directory}")
+    directory = os.path.abspath(cache_dir or default_cache_dir())
+    n = clear_cache(directory)
+    if n is None:
+        click.echo(f"removed the damaged cache database and all entries from {directory}")
+    else:
+        click.echo(f"removed {n} entries from {directory}")
 
 
 def _register_optional_commands() -> None:

@@ -28,6 +28,7 @@ from kubetorch.ir import FileFacts
 from kubetorch.models import MODELS_FILE, load_models
 from kubetorch.summary import PackageSummary
 from pipeline import tables
+from pipeline.cache_entries import cached_tables, open_cache
 from pipeline.discover import FileProblem, SourceFile, Tree, discover, file_sha, spell
 from pipeline.discover import Options as DiscoverOptions
 from pipeline.execute import Executor
@@ -62,6 +63,7 @@ class RunResult:
     manifest: dict[str, Any]
     problems: list[Problem]
     index: ProgramIndex | None = None
+    warnings: list[str] = field(default_factory=list)  # one line each, e.g. damage found in the cache
 
     @property
     def partial(self) -> bool:
@@ -113,11 +115,16 @@ class Extracted:
     parsed: int  # files actually parsed this run (cache misses)
     full: dict[str, FileFacts] = field(default_factory=dict)  # path -> complete facts, when at hand
     shas: dict[str, str] = field(default_factory=dict)  # path -> content hash
-    lost: dict[str, str] = field(default_factory=dict)  # path -> why its content could not be read
+    sources: dict[str, SourceFile] = field(default_factory=dict)  # path -> file, to parse again
+    lost: dict[str, str] = field(default_factory=dict)  # path -> why its body could not be had
 
-    def bodies(self, paths: list[str], cache: ResultCache | None) -> dict[str, FileFacts]:
+    def bodies(
+        self, paths: list[str], cache: ResultCache | None, executor: Executor | None = None
+    ) -> dict[str, FileFacts]:
         """Complete facts (with function bodies) of some files: only packages being summarized
-        need them, so an unchanged package's bodies are never even unpickled."""
+        need them, so an unchanged package's bodies are never even unpickled. A body the cache
+        no longer has (evicted, damaged) is extracted again from the file: a package is never
+        summarized without one of its files. Files that cannot give it back are in `lost`."""
         out = {p: self.full[p] for p in paths if p in self.full}
         wanted = {self.shas[p] for p in paths if p not in out and p in self.shas}
         if wanted and cache is not None:
@@ -126,6 +133,37 @@ class Extracted:
                 hit = hits.get(self.shas.get(p, ""))
                 if p not in out and hit is not None and hit[0] is not None:
                     out[p] = hit[0]
+        again = [self.sources[p] for p in paths if p not in out and p in self.sources]
+        if again:
+            out.update(self._extract_again(again, cache, executor))
+        for p in paths:
+            if p not in out and p not in self.lost:
+                self.lost[p] = "its extracted facts were lost during the run"
+        return out
+
+    def _extract_again(
+        self, files: list[SourceFile], cache: ResultCache | None, executor: Executor | None
+    ) -> dict[str, FileFacts]:
+        """Parse files whose declarations came from the cache but whose bodies did not; only bytes
+        with the hash the declarations were keyed by count (`SourceFile.content` checks that: a file
+        edited since discovery would give bodies that do not match them)."""
+        batches, lost = _batches(files)
+        self.lost.update(lost)
+        current = [f for f in files if f.path not in lost]
+        results = (
+            executor.map(extract_batch, batches, label="extract") if executor else map(extract_batch, batches)
+        )
+        by_sha = {sha: (v, d, e) for batch in results for _p, sha, v, d, e in batch}
+        if cache is not None and by_sha:
+            cache.put_many("extract", extract_fingerprint(), by_sha.items())
+        self.parsed += len(by_sha)
+        out: dict[str, FileFacts] = {}
+        for f in current:
+            value, _digest, error = by_sha[f.sha]
+            if value is None:
+                self.lost[f.path] = error
+            else:
+                out[f.path] = value
         return out
 
 
@@ -139,7 +177,9 @@ def extract_stage(tree: Tree, cache: ResultCache | None, executor: Executor) -> 
     fp = extract_fingerprint()
     usable = [f for f in tree.files if f.usable]
     cached = cache.get_many("decl", fp, {f.sha for f in usable}) if cache is not None else {}
-    result = Extracted({}, {}, {}, 0, shas={f.path: f.sha for f in usable})
+    result = Extracted(
+        {}, {}, {}, 0, shas={f.path: f.sha for f in usable}, sources={f.path: f for f in usable}
+    )
     missing: list[SourceFile] = []
     for f in usable:
         hit = cached.get(f.sha)
@@ -230,7 +270,9 @@ def summarize_stage(
             summaries[pkg] = hit
         else:
             todo.append((pkg, info.files))
-    bodies = extracted.bodies([f for _pkg, files in todo for f in files], cache)
+    bodies = extracted.bodies([f for _pkg, files in todo for f in files], cache, executor)
+    # a package missing a file's body is summarized from what is there, and never stored
+    incomplete = {pkg for pkg, files in todo if any(f not in bodies for f in files)}
     todo = [(pkg, [(f, bodies[f]) for f in files if f in bodies]) for pkg, files in todo]
     batches: list[list] = []
     current: list = []
@@ -246,7 +288,8 @@ def summarize_stage(
     fresh: list[tuple[str, PackageSummary]] = []
     for batch in executor.map(summarize_batch, batches, shared=(index, MODELS_FILE), label="summarize"):
         if cache is not None:
-            cache.put_many("summary", fp, ((keys[pkg], ps) for pkg, ps in batch))
+            # stored as each batch arrives; a package summarized without one of its files is not
+            cache.put_many("summary", fp, ((keys[pkg], ps) for pkg, ps in batch if pkg not in incomplete))
         fresh.extend(batch)
     for pkg, ps in fresh:
         summaries[pkg] = ps
@@ -295,18 +338,22 @@ def analyze(config: RunConfig) -> RunResult:
 def _analyze(config: RunConfig) -> RunResult:
     timer = Timer()
     started = _dt.datetime.now(_dt.timezone.utc)
-    cache = ResultCache(config.cache_dir) if config.use_cache else None
+    cache = open_cache(config.cache_dir) if config.use_cache else None
     memo_key = file_sha(os.fsencode(os.path.abspath(config.tree)))
-    memo = cache.get("stat-memo", "1", memo_key) if cache is not None else None
+    memo = cache.get("stat-memo", "2", memo_key) if cache is not None else None
     tree = discover(config.tree, config.discover, memo)
     if cache is not None and tree.read:
-        cache.put("stat-memo", "1", memo_key, tree.memo)
+        cache.put("stat-memo", "2", memo_key, tree.memo)
     timer.lap("discover")
     key = run_key(tree, config)
     if cache is not None:
         hit = cache.get("run", "1", key)
+        reused = _from_cached_run(hit, tree, config, started, timer) if hit is not None else None
+        if reused is not None:
+            reused.warnings = cache.warnings()
+            return reused
         if hit is not None:
-            return _from_cached_run(hit, tree, config, started, timer)
+            cache.discard("run", "1", key)
     problems: list[Problem] = [Problem(f.path, f.error) for f in tree.problems]
     with Executor(config.jobs, config.scheduler, quiet=config.quiet) as executor:
         extracted = extract_stage(tree, cache, executor)
@@ -326,6 +373,10 @@ def _analyze(config: RunConfig) -> RunResult:
         timer.lap("index")
         summaries, summarized = summarize_stage(index, extracted, cache, executor)
         timer.lap("summarize")
+        for path, error in sorted(extracted.lost.items()):
+            if path not in extracted.errors:  # those lost before extraction are reported already
+                problems.append(Problem(path, error))
+                extracted.errors[path] = error
         used_cluster = executor.used_cluster
     for ps in summaries:
         for err in ps.errors:
@@ -395,7 +446,7 @@ def _analyze(config: RunConfig) -> RunResult:
     }
     if cache is not None and not extracted.lost:  # the key says these files were fine
         cache.put("run", "1", key, _serialize_run(out_tables, manifest))
-    return RunResult(out_tables, manifest, problems, index)
+    return RunResult(out_tables, manifest, problems, index, cache.warnings() if cache is not None else [])
 
 
 def _options(config: RunConfig, cache: ResultCache | None) -> dict[str, Any]:
@@ -422,9 +473,14 @@ def _serialize_run(out_tables: dict[str, pa.Table], manifest: dict[str, Any]) ->
     return {"tables": blobs, "manifest": manifest}
 
 
-def _from_cached_run(hit: dict[str, Any], tree: Tree, config: RunConfig, started, timer: Timer) -> RunResult:
-    """Nothing changed since a previous run: its tables, with this run's manifest details."""
-    out_tables = {name: pa.ipc.open_stream(blob).read_all() for name, blob in hit["tables"].items()}
+def _from_cached_run(
+    hit: dict[str, Any], tree: Tree, config: RunConfig, started, timer: Timer
+) -> RunResult | None:
+    """Nothing changed since a previous run: its tables, with this run's manifest details; None
+    when the stored run does not check out (then it is computed again)."""
+    out_tables = cached_tables(hit)
+    if out_tables is None:
+        return None
     timer.lap("load")
     manifest = dict(hit["manifest"])
     manifest["started"] = started.isoformat(timespec="seconds")
