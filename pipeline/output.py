@@ -71,19 +71,17 @@ class Guard:
 
 
 def guards(
-    *, tree: str | None = None, cache: str | None = None, history: str | None = None, out: str | None = None
+    *, tree: str | None = None, cache: str | None = None, history: str | None = None
 ) -> tuple[Guard, ...]:
-    """The current folder plus every given folder, each resolved through symbolic links."""
-    found = []
-    with contextlib.suppress(OSError):
-        found.append(Guard(os.path.realpath(os.getcwd()), "the current folder"))
+    """Every given folder and the current folder, each resolved through symbolic links."""
     named = (
         (tree, "the analysed tree"),
         (cache, "the cache folder"),
         (history, "the history folder"),
-        (out, "the output folder"),
     )
-    found += [Guard(os.path.realpath(path), what) for path, what in named if path]
+    found = [Guard(os.path.realpath(path), what) for path, what in named if path]
+    with contextlib.suppress(OSError):
+        found.append(Guard(os.path.realpath(os.getcwd()), "the current folder"))
     return tuple(found)
 
 
