@@ -1,21 +1,29 @@
-"""The child side of the kill-at-every-step tests in test_output_safety.py.
+"""The writer side of the kill-at-every-step tests in test_output_safety.py.
 
-Each writer runs in a forkserver child (so the test process itself never forks with pyarrow's
-threads running). pipeline.output.checkpoint, called after every step that changes the file
-system, is replaced by a counter that ends the process with os._exit after its k-th call: a kill
-at exactly that step, with no finally block or cleanup run.
+`python killwrite.py` is a small fork server: it imports the writers once, then for each job on
+stdin (one JSON line) forks a child that runs the write, and answers with the child's exit
+status. The server itself never writes, so it forks with no work in flight; the test process
+never forks at all. In the child, pipeline.output.checkpoint (called after every step that
+changes the file system) is replaced by a counter that ends the process with os._exit after its
+k-th call: a kill at exactly that step, with no finally block or cleanup run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import time
+import traceback
 
 import pyarrow as pa
 
 from pipeline import history, output
 
 KILLED = 86
+FAILED = 87
+HUNG = -1
+TIMEOUT_S = 60.0
 
 
 def tables(version: int) -> dict[str, pa.Table]:
@@ -77,3 +85,36 @@ def run(scenario: str, root: str, version: int, kill_at: int, use_exchange: bool
     if kill_at:
         output.checkpoint = die_at_step
     write(scenario, root, version)
+
+
+def fork_and_wait(job: dict) -> int:
+    """Run one job in a child; its exit status (KILLED when the counter fired, HUNG on timeout)."""
+    pid = os.fork()
+    if pid == 0:
+        code = FAILED
+        try:
+            run(job["scenario"], job["root"], job["version"], job["kill_at"], job["use_exchange"])
+            code = 0
+        finally:  # never return into the server's loop
+            if code:
+                traceback.print_exc()
+            os._exit(code)
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            return HUNG
+        time.sleep(0.002)
+
+
+def serve() -> None:
+    for line in sys.stdin:
+        print(fork_and_wait(json.loads(line)), flush=True)
+
+
+if __name__ == "__main__":
+    serve()

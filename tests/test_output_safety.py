@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import multiprocessing
 import os
 import shutil
 import socket
+import subprocess
+import sys
 
 import killwrite
 import pyarrow as pa
@@ -465,20 +466,29 @@ TARGETS = {"tables": "out", "history": "hist/release=v1", "file": "page.html"}
 
 
 @pytest.fixture(scope="module")
-def forkserver():
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["killwrite"])
-    return ctx
+def writer():
+    """A fork server for the writes (tests/killwrite.py), started once for the module."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(here, "killwrite.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.path.dirname(here),
+    )
+    yield proc
+    proc.stdin.close()
+    proc.wait(timeout=30)
 
 
-def child(ctx, scenario: str, root, version: int, kill_at: int, use_exchange: bool) -> int:
-    p = ctx.Process(target=killwrite.run, args=(scenario, str(root), version, kill_at, use_exchange))
-    p.start()
-    p.join(60)
-    if p.exitcode is None:
-        p.kill()
-        raise AssertionError(f"{scenario}: the writer hung (kill at step {kill_at})")
-    return p.exitcode
+def child(writer, scenario: str, root, version: int, kill_at: int, use_exchange: bool) -> int:
+    """Write in a fresh child of the fork server, killed after step `kill_at` (0: never)."""
+    job = {"scenario": scenario, "root": str(root), "version": version, "kill_at": kill_at}
+    writer.stdin.write(json.dumps({**job, "use_exchange": use_exchange}) + "\n")
+    writer.stdin.flush()
+    code = int(writer.stdout.readline())
+    assert code != killwrite.HUNG, f"{scenario}: the writer hung (kill at step {kill_at})"
+    return code
 
 
 def visible(target) -> dict[str, str] | None:
@@ -506,7 +516,7 @@ def leftovers(target) -> list[str]:
         ("file", True, False),
     ],
 )
-def test_a_kill_at_every_write_step(forkserver, tmp_path, scenario, use_exchange, previous):
+def test_a_kill_at_every_write_step(writer, tmp_path, scenario, use_exchange, previous):
     template = tmp_path / "template"
     template.mkdir()
     if scenario == "history":
@@ -516,7 +526,7 @@ def test_a_kill_at_every_write_step(forkserver, tmp_path, scenario, use_exchange
     old = visible(template / TARGETS[scenario])
     ref = tmp_path / "ref"
     shutil.copytree(template, ref)
-    assert child(forkserver, scenario, ref, 2, 0, use_exchange) == 0
+    assert child(writer, scenario, ref, 2, 0, use_exchange) == 0
     new = visible(ref / TARGETS[scenario])
     assert new is not None and new != old
     outcomes = []
@@ -524,7 +534,7 @@ def test_a_kill_at_every_write_step(forkserver, tmp_path, scenario, use_exchange
         root = tmp_path / f"k{k}"
         shutil.copytree(template, root)
         target = root / TARGETS[scenario]
-        code = child(forkserver, scenario, root, 2, k, use_exchange)
+        code = child(writer, scenario, root, 2, k, use_exchange)
         if code == 0:
             shutil.rmtree(root)
             break
@@ -538,7 +548,7 @@ def test_a_kill_at_every_write_step(forkserver, tmp_path, scenario, use_exchange
             state = visible(target)
         assert state in (old, new), f"kill at step {k}: the output is neither the old nor the new one"
         outcomes.append("old" if state == old else "new")
-        assert child(forkserver, scenario, root, 2, 0, use_exchange) == 0, f"rerun after a kill at step {k}"
+        assert child(writer, scenario, root, 2, 0, use_exchange) == 0, f"rerun after a kill at step {k}"
         assert visible(target) == new and leftovers(target) == [], f"after a kill at step {k}"
         if target.is_dir():
             assert TEMP_MARKER not in os.listdir(target)
