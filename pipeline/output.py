@@ -424,6 +424,8 @@ def replace_dir(out: str, fill: Callable[[str], None], protected: Iterable[Guard
     except BaseException as e:
         if os.path.isdir(tmp):
             _discard_quietly(tmp)
+        with contextlib.suppress(OSError):
+            recover(out)  # stopped between the fallback's two renames: the old output goes back
         if isinstance(e, OSError):
             raise OutputError(f"{out}: cannot write: {e.strerror or e}") from e
         raise

@@ -460,6 +460,22 @@ def test_replacement_without_exchange(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["out"]
 
 
+def test_an_interrupt_between_the_two_renames_puts_the_old_output_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(output, "_renameat2", lambda: None)
+    out = tmp_path / "out"
+    output.write_tables(str(out), killwrite.tables(1), killwrite.manifest(1))
+    before = digest(out)
+
+    def interrupt(what: str) -> None:
+        if what == "old output moved aside":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(output, "checkpoint", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        output.write_tables(str(out), killwrite.tables(2), killwrite.manifest(2))
+    assert digest(out) == before and os.listdir(tmp_path) == ["out"]
+
+
 # ---------------------------------------------------------------- a kill at every step
 
 TARGETS = {"tables": "out", "history": "hist/release=v1", "file": "page.html"}
