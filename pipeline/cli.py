@@ -12,11 +12,14 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kubetorch import __version__
+
+if TYPE_CHECKING:
+    from pipeline.output import Guard
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3
@@ -172,22 +175,18 @@ def analyze(
     quiet: bool,
 ) -> None:
     """Analyse the Go tree TREE and write its tables to --out."""
-    from pipeline.discover import Options, parse_size
-    from pipeline.output import check_writable, write_tables
-    from pipeline.run import RunConfig
-    from pipeline.run import analyze as run_analyze
+    from pipeline.discover import parse_size
 
     try:
         size_limit = parse_size(max_file_size)
     except ValueError as e:
         raise UserError(f"--max-file-size: {e}") from e
-    check_writable(out)
-    if history_dir is not None:
-        from pipeline.history import check_label
+    out_guards, history_guards = _check_outputs(tree, out, history_dir, release, cache_dir, no_cache)
+    from pipeline.discover import Options
+    from pipeline.output import write_tables
+    from pipeline.run import RunConfig
+    from pipeline.run import analyze as run_analyze
 
-        if not release:
-            raise UserError("--history needs --release LABEL (the partition the run goes to)")
-        check_label(release)
     config = RunConfig(
         tree=tree,
         release=release,
@@ -208,11 +207,11 @@ def analyze(
     result = run_analyze(config)
     for line in result.warnings:
         click.echo(f"kubetorch: warning: {line}", err=True)
-    write_tables(out, result.tables, result.manifest)
+    write_tables(out, result.tables, result.manifest, out_guards)
     if history_dir is not None:
         from pipeline.history import add_run
 
-        add_run(history_dir, out, release)
+        add_run(history_dir, out, release, history_guards)
     for p in result.problems:
         click.echo(f"kubetorch: {p.path}: {p.message}", err=True)
     if not quiet:
@@ -225,6 +224,38 @@ def analyze(
             err=True,
         )
         sys.exit(EXIT_PARTIAL)
+
+
+def _check_outputs(
+    tree: str, out: str, history_dir: str | None, release: str, cache_dir: str | None, no_cache: bool
+) -> tuple[tuple[Guard, ...], tuple[Guard, ...]]:
+    """Before any work: --out (and the --history partition) must be folders kubetorch may
+    replace, and --out, --history and --cache writable; then the leftovers of killed runs go.
+    Returns the guards of --out and of the partition, for the checks again at write time."""
+    from cache.store import default_cache_dir
+    from pipeline import output
+
+    cache = cache_dir or default_cache_dir()
+    out_guards = output.guards(tree=tree, cache=cache, history=history_dir)
+    history_guards = output.guards(tree=tree, cache=cache)
+    output.claim_output_dir(out, out_guards)
+    partition = None
+    if history_dir is not None:
+        from pipeline.history import check_label, claim_partition
+
+        if not release:
+            raise UserError("--history needs --release LABEL (the partition the run goes to)")
+        check_label(release)
+        partition = claim_partition(history_dir, release, history_guards)
+    output.probe_writable(out)
+    if history_dir is not None:
+        output.probe_writable(history_dir, inside=True, what="history folder ")
+    if not no_cache:
+        output.probe_writable(cache, inside=True, what="cache folder ")
+    output.recover(out)
+    if partition is not None and os.path.isdir(os.path.dirname(partition)):
+        output.recover(partition)
+    return out_guards, history_guards
 
 
 @main.group()

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.cli_errors import fail, friendly_errors
-from pipeline.output import write_file_atomically
+from pipeline.output import GENERATOR, claim_output_file, write_file_atomically
 from pipeline.runs import check_run, rows, short_name
 from pipeline.tables import CHAINS, PATH_STEP
 
@@ -119,15 +119,32 @@ def format_json(changes: list[dict], a: str, b: str) -> str:
             ]
         components.append(entry)
     counted = {k.replace("-", "_"): v for k, v in counts(changes).items()}
-    doc = {"from": a, "to": b, "changed": bool(changes), "counts": counted, "components": components}
+    doc = {
+        "generator": GENERATOR,  # first, so a later --out may recognise the file as kubetorch's
+        "from": a,
+        "to": b,
+        "changed": bool(changes),
+        "counts": counted,
+        "components": components,
+    }
     return json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n"
 
 
 def write_parquet(changes: list[dict], out: str) -> None:
-    """The changes as one Parquet table, written to a temporary name and renamed."""
+    """The changes as one Parquet table (marked as kubetorch's in its key-value metadata),
+    written to a temporary name and renamed."""
     names = DIFF_SCHEMA.names
-    table = pa.Table.from_pylist([{k: row.get(k) for k in names} for row in changes], schema=DIFF_SCHEMA)
+    schema = DIFF_SCHEMA.with_metadata({"generator": GENERATOR})
+    table = pa.Table.from_pylist([{k: row.get(k) for k in names} for row in changes], schema=schema)
     write_file_atomically(out, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def write_text(text: str, out: str) -> None:
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    write_file_atomically(out, write)
 
 
 def load_chains(spec: str, history: str | None) -> list[dict]:
@@ -144,6 +161,8 @@ def load_chains(spec: str, history: str | None) -> list[dict]:
 def _diff(a: str, b: str, history: str | None, fmt: str, out: str | None) -> bool:
     if fmt == "parquet" and not out:
         fail("--format parquet needs --out FILE")
+    if out:
+        claim_output_file(out)  # before any work: never over a file kubetorch did not write
     changes = diff_chains(load_chains(a, history), load_chains(b, history))
     if fmt == "parquet":
         write_parquet(changes, out or "")
@@ -155,8 +174,7 @@ def _diff(a: str, b: str, history: str | None, fmt: str, out: str | None) -> boo
         return bool(changes)
     text = format_json(changes, a, b) if fmt == "json" else format_table(changes, a, b)
     if out:
-        with open(out, "w", encoding="utf-8") as f:
-            f.write(text)
+        write_text(text, out)
     else:
         click.echo(text, nl=False)
     return bool(changes)
@@ -176,9 +194,9 @@ def _diff(a: str, b: str, history: str | None, fmt: str, out: str | None) -> boo
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=str),
+    type=click.Path(path_type=str),
     default=None,
-    help="Write the result to FILE (required for parquet; default: stdout).",
+    help="Write the result to FILE (required for parquet; default: stdout); only a new file or one kubetorch wrote.",
 )
 def diff_command(a: str, b: str, history: str | None, fmt: str, out: str | None) -> None:
     """Compare the chains of A and B by chain_id: added, removed, and witness path changed.

@@ -3,9 +3,10 @@
 Each partition is a whole run folder (every NAME.parquet and manifest.json), so any read command
 works on one partition as on a run, and DuckDB or pyarrow.dataset read one table across all
 releases with a `release` column from the folder name. Adding a release that is already there
-replaces it the way output.write_tables replaces a run: build a hidden temporary sibling, move the
-old partition aside, rename the new one in, delete the old; a leftover from a killed call is put
-back or removed by the next call.
+replaces it the way output.write_tables replaces a run (output.replace_dir: a hidden temporary
+sibling swapped in one step; a leftover from a killed call is put back or removed by the next).
+kubetorch writes only into a folder that is a history (or empty, or new) and replaces only a
+partition that is a kubetorch run folder.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
+from collections.abc import Iterable
 
 import click
 
@@ -47,33 +48,59 @@ def partition_name(label: str) -> str:
     return f"{PARTITION_KEY}={check_label(label)}"
 
 
-def recover(history_dir: str, label: str) -> None:
-    """Undo what a killed add_run left: put the old partition back, drop half-copied ones."""
-    output.recover(os.path.join(history_dir, partition_name(label)))
-    prefix = f".{partition_name(label)}.tmp-"
-    for entry in os.listdir(history_dir):
-        if entry.startswith(prefix):
-            shutil.rmtree(os.path.join(history_dir, entry), ignore_errors=True)
+def claim_history(history_dir: str) -> str:
+    """The absolute history folder, if kubetorch may write partitions into it: it does not exist,
+    is empty, holds a kubetorch run folder `release=LABEL/`, or holds only things kubetorch made
+    (as `make nightly` leaves `.latest` in it before the first partition)."""
+    path = os.path.abspath(history_dir)
+    if not os.path.lexists(path):
+        return path
+    if not os.path.isdir(path):
+        raise HistoryError(f"{path}: exists and is not a folder")
+    entries = [os.path.join(path, e) for e in os.listdir(path)]
+    prefix = f"{PARTITION_KEY}="
+    if any(os.path.basename(e).startswith(prefix) and output.is_output_dir(e) for e in entries):
+        return path
+    if all(output.made_by_kubetorch(e) for e in entries):
+        return path
+    raise HistoryError(
+        f"{path}: exists and is not a kubetorch history (no {prefix}LABEL run folder in it); "
+        "refusing to write into it"
+    )
 
 
-def add_run(history_dir: str, run_dir: str, release: str) -> str:
-    """Copy the finished run folder `run_dir` into the history as `release`; returns the partition."""
-    partition = partition_name(release)
+def claim_partition(history_dir: str, release: str, protected: Iterable[output.Guard] = ()) -> str:
+    """The partition folder of `release`, if kubetorch may replace it (see output.claim_output_dir)."""
+    partition = os.path.join(claim_history(history_dir), partition_name(release))
+    return output.claim_output_dir(partition, protected)
+
+
+def _copy_run(run_dir: str, tmp: str) -> None:
+    """The run's tables and manifest (not its hidden entries), one checkpoint per entry."""
+    for entry in sorted(os.listdir(run_dir)):
+        if entry.startswith("."):
+            continue
+        src = os.path.join(run_dir, entry)
+        if os.path.isdir(src):
+            shutil.copytree(src, os.path.join(tmp, entry))
+        else:
+            shutil.copy2(src, os.path.join(tmp, entry))
+        output.checkpoint("run entry copied")
+
+
+def add_run(history_dir: str, run_dir: str, release: str, protected: Iterable[output.Guard] = ()) -> str:
+    """Copy the finished run folder `run_dir` into the history as `release`; returns the partition.
+    The partition is replaced in one step (output.replace_dir); nothing but a kubetorch run
+    folder is ever replaced, and nothing is written into a folder that is not a history."""
     check_run(run_dir)
-    history_dir = os.path.abspath(history_dir)
-    if os.path.exists(history_dir) and not os.path.isdir(history_dir):
-        raise HistoryError(f"{history_dir}: exists and is not a folder")
-    os.makedirs(history_dir, exist_ok=True)
-    recover(history_dir, release)
-    final = os.path.join(history_dir, partition)
-    tmp = tempfile.mkdtemp(prefix=f".{partition}.tmp-", dir=history_dir)
+    final = claim_partition(history_dir, release, protected)
     try:
-        staged = os.path.join(tmp, "run")
-        shutil.copytree(run_dir, staged, ignore=shutil.ignore_patterns(".*"))
-        output.swap_in(staged, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+    except OSError as e:
+        raise HistoryError(
+            f"{os.path.dirname(final)}: cannot create history folder: {e.strerror or e}"
+        ) from e
+    return output.replace_dir(final, lambda tmp: _copy_run(run_dir, tmp), protected)
 
 
 def _started(partition: str) -> str:
@@ -140,7 +167,12 @@ def history_group() -> None:
 @friendly_errors
 def history_add(run_dir: str, history_dir: str, release: str) -> None:
     """Copy the run folder OUT into the history as --release, replacing that release if present."""
-    click.echo(f"added {add_run(history_dir, run_dir, release)}")
+    from cache.store import default_cache_dir
+
+    check_run(run_dir)
+    tree = read_manifest(run_dir).get("tree")
+    protected = output.guards(tree=tree if isinstance(tree, str) else None, cache=default_cache_dir())
+    click.echo(f"added {add_run(history_dir, run_dir, release, protected)}")
 
 
 @history_group.command("list")

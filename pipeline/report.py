@@ -18,7 +18,7 @@ import click
 
 from kubetorch.cascades import cascade_rows
 from pipeline.cli_errors import friendly_errors
-from pipeline.output import read_manifest, write_file_atomically
+from pipeline.output import GENERATOR, claim_output_file, read_manifest, write_file_atomically
 from pipeline.runs import check_run, location, optional_rows, rows, short_name
 
 ASSETS = ("dagre.min.js", "report.js", "report.css")
@@ -173,6 +173,7 @@ def render_html(data: dict[str, Any]) -> str:
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="generator" content="{html.escape(GENERATOR)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <style>
@@ -214,7 +215,9 @@ def render_html(data: dict[str, Any]) -> str:
 
 
 def write_report(out: str, html_file: str) -> dict[str, Any]:
-    """Build the page for run folder `out` and write it atomically to `html_file`."""
+    """Build the page for run folder `out` and write it atomically to `html_file` (only a new file
+    or a page kubetorch wrote: the generator meta tag marks it)."""
+    claim_output_file(html_file)
     check_run(out)
     chains = rows(out, "chains")
     handlers = optional_rows(out, "handlers") or []
@@ -238,8 +241,8 @@ def write_report(out: str, html_file: str) -> dict[str, Any]:
     "--html",
     "html_file",
     required=True,
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Page to write.",
+    type=click.Path(path_type=str),
+    help="Page to write (a new file, or a page kubetorch wrote).",
 )
 @friendly_errors
 def report_command(out: str, html_file: str) -> None:

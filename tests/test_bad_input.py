@@ -70,7 +70,8 @@ def test_out_whose_parent_is_a_regular_file(tmp_path):
     write_files(tmp_path, GOOD)
     (tmp_path / "blocker").write_text("a file\n")
     result = invoke("analyze", str(tmp_path), "--out", str(tmp_path / "blocker" / "out"), "--no-cache")
-    assert_one_line_error(result, f"{tmp_path / 'blocker'}: cannot create output parent: File exists")
+    blocker = tmp_path / "blocker"
+    assert_one_line_error(result, f"{blocker / 'out'}: cannot be created: {blocker} is not a directory")
 
 
 def test_out_that_is_a_regular_file(tmp_path):
@@ -90,7 +91,9 @@ def test_out_under_a_read_only_dir(tmp_path):
         if os.access(ro, os.W_OK):
             pytest.skip("this user can write into a read-only directory (root)")
         result = invoke("analyze", str(tmp_path / "tree"), "--out", str(ro / "out"), "--no-cache")
-        assert_one_line_error(result, f"{ro}: not writable")
+        assert_one_line_error(
+            result, f"{ro / 'out'}: not writable (cannot create an entry in {ro}: Permission denied)"
+        )
     finally:
         ro.chmod(0o755)
 
@@ -317,13 +320,18 @@ def test_recover_puts_back_output_moved_aside_by_a_killed_run(tmp_path):
     out = tmp_path / "out"
     backup = tmp_path / ".out.previous"
     backup.mkdir()
-    (backup / "manifest.json").write_text("{}\n")
+    (backup / "manifest.json").write_text('{"tool": "kubetorch"}\n')
     recover(str(out))  # killed between the two renames: only the backup exists
     assert sorted(os.listdir(out)) == ["manifest.json"] and not backup.exists()
     backup.mkdir()
     (backup / "stale").write_text("x\n")
-    recover(str(out))  # both exist: the new output won, the backup is dropped
+    (backup / output_mod.TEMP_MARKER).write_text("kubetorch temporary folder\n")
+    recover(str(out))  # both exist: the new output won, the backup kubetorch made is dropped
     assert sorted(os.listdir(out)) == ["manifest.json"] and not backup.exists()
+    backup.mkdir()
+    (backup / "notes").write_text("mine\n")
+    recover(str(out))  # not provably kubetorch's: left alone
+    assert (backup / "notes").read_text() == "mine\n"
 
 
 def test_read_table_of_a_folder_that_is_not_a_run(tmp_path):
