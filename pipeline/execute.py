@@ -58,7 +58,9 @@ class Executor:
                     processes=True,
                     dashboard_address=":0",  # a free port: the scheduler always serves some HTTP routes
                     memory_limit=0,
-                    silence_logs=logging.ERROR,
+                    # a worker's own errors (a lost heartbeat while closing) say nothing to a user:
+                    # a failed task comes back as its exception
+                    silence_logs=logging.CRITICAL,
                     worker_class="distributed.Nanny",
                 )
             self._client = Client(self._cluster)
@@ -73,10 +75,10 @@ class Executor:
             self._kill_local_workers()
         if self._client is not None:
             with contextlib.suppress(Exception):
-                self._client.close(timeout=CLOSE_TIMEOUT)
+                self._client.close(timeout=CLOSE_TIMEOUT if interrupted else None)
         if self._cluster is not None:
             with contextlib.suppress(Exception):
-                self._cluster.close(timeout=CLOSE_TIMEOUT)
+                self._cluster.close(timeout=CLOSE_TIMEOUT if interrupted else None)
         self._client = self._cluster = None
 
     def __enter__(self) -> Executor:

@@ -201,9 +201,11 @@ def extract_stage(tree: Tree, cache: ResultCache | None, executor: Executor) -> 
             sha: (declarations_only(v) if v is not None else None, d, e) for sha, (v, d, e) in done.items()
         }
         if cache is not None:
-            # stored as each batch arrives, so an interrupted run keeps every file it finished
-            cache.put_many("extract", fp, done.items())
-            cache.put_many("decl", fp, done_decls.items())
+            # stored as each batch arrives (both stages in one transaction), so an interrupted run
+            # keeps every file it finished
+            with cache.batch():
+                cache.put_many("extract", fp, done.items())
+                cache.put_many("decl", fp, done_decls.items())
         by_sha.update(done)
         decls.update(done_decls)
     for f in missing:
