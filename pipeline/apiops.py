@@ -59,6 +59,7 @@ class ApiResource:
     resource: str
     kind: str
     namespaced: bool
+    source: str = "openapi"  # openapi | types: where the Kind and scope were read
 
 
 @dataclass
@@ -320,7 +321,7 @@ def types_catalog(
         )
         resource = resource or pluralize(kind, plurals)
         catalog.resources.setdefault(
-            (group, version, resource), ApiResource(group, version, resource, kind, namespaced)
+            (group, version, resource), ApiResource(group, version, resource, kind, namespaced, "types")
         )
     return catalog
 

@@ -367,6 +367,7 @@ def _analyze(config: RunConfig) -> RunResult:
         "accesses": tables.accesses_table(program),
         "calls": tables.calls_table(program),
         "cascades": tables.cascades_table(composed.chains, handlers),
+        "api_resources": tables.api_resources_table(catalog),
     }
     timer.lap("tables")
     counts = {

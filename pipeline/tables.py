@@ -296,6 +296,34 @@ CASCADES = pa.schema(
 )
 
 
+API_RESOURCES = pa.schema(
+    [
+        ("group", pa.string()),  # "" for the core group
+        ("version", pa.string()),
+        ("resource", pa.string()),
+        ("kind", pa.string()),
+        ("namespaced", pa.bool_()),
+        ("source", pa.string()),  # openapi | types
+    ]
+)
+
+
+def api_resources_table(catalog) -> pa.Table:
+    """The resources of a pipeline.apiops.ApiCatalog with their Kind and scope, sorted."""
+    rows = [
+        {
+            "group": r.group,
+            "version": r.version,
+            "resource": r.resource,
+            "kind": r.kind,
+            "namespaced": r.namespaced,
+            "source": r.source,
+        }
+        for _, r in sorted(catalog.resources.items())
+    ]
+    return pa.Table.from_pylist(rows, schema=API_RESOURCES)
+
+
 def handlers_table(handlers) -> pa.Table:
     """HandlerRows (kubetorch.collect): every column is the row's field of the same name."""
     rows = [{name: getattr(h, name) for name in HANDLERS.names} for h in handlers]
