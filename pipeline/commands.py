@@ -13,6 +13,7 @@ from pipeline.cascades_cmd import cascades_command
 from pipeline.diff import diff_command
 from pipeline.graph_export import export_group
 from pipeline.history import history_group
+from pipeline.plan import plan_command
 from pipeline.query import query_command
 from pipeline.report import report_command
 from pipeline.sarif import sarif_command
@@ -28,4 +29,5 @@ ALL: list[click.Command] = [
     sarif_command,
     history_group,
     export_group,
+    plan_command,
 ]
