@@ -118,7 +118,7 @@ def test_named_answers(run, history):
 def test_list(run):
     r = invoke("query", "--list")
     assert r.exit_code == 0
-    assert len(r.output.splitlines()) == 10
+    assert len(r.output.splitlines()) == 11
     assert "status-on-pod-update" in r.output
 
 
