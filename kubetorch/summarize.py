@@ -1622,7 +1622,7 @@ class _RootAnalyzer(_Base):
         else:
             verb = eff.sink or "create"
         group = eff.group if eff.group is not None else m[2]
-        version = m[3]
+        version = m[3] if group == m[2] else ""  # Evict on PolicyV1beta1() writes core pods/eviction
         resource = eff.resource or m[4] or "*"
         sub = eff.subresource or ""
         if not eff.request and eff.subresource_arg is not None and eff.subresource_arg < len(args):

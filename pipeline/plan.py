@@ -5,8 +5,9 @@ For each chain, faults in the three categories Sieve found bugs with:
   per component, watched resource and event: every handler of that event misses it);
 - stale state: a lister, cache or API read on the witness path is served stale, and so is the
   shared state when it is a cache rather than a work queue (one fault per read site);
-- intermediate state: the controller crashes right after one write of a reader that makes several,
-  so the restarted controller sees that write without the others (one fault per reader and write).
+- intermediate state: the controller crashes right after one API write (not an Event) of a reader
+  that makes several, so the restarted controller sees that write without the others (one fault
+  per reader and write; it reaches the chains of that reader's other writes).
 Each fault reaches chains (the writes it can change) and, through them, cascade hops (the handlers
 those writes wake in the same or other components); faults are ranked by chains + hops.
 
@@ -150,7 +151,8 @@ def faults_of(chains: list[dict], handlers: list[dict], accesses: list[dict]) ->
                 _add_site(f, _site(s.get("function"), s.get("file"), s.get("line")))
 
         others = writes_of_reader.get((component, c.get("reader")), set()) - {_write_key(c)}
-        if others:
+        # an Event recorded before a crash leaves no object state behind for the restart to act on
+        if others and (c.get("kind") or "write") == "write":
             f = get(
                 "intermediate-state",
                 component,

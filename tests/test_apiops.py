@@ -293,12 +293,14 @@ import (
 	"context"
 
 	v1 "k8s.io/api/core/v1"
+	policyv1beta1 "k8s.io/api/policy/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	clientset "k8s.io/client-go/kubernetes"
 )
 
-func Write(ctx context.Context, c clientset.Interface, pod *v1.Pod, node string) {
+func Write(ctx context.Context, c clientset.Interface, pod *v1.Pod, node string, ev *policyv1beta1.Eviction) {
+	c.PolicyV1beta1().Evictions("ns").Evict(ctx, ev)
 	c.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
 	c.CoreV1().Nodes().Patch(ctx, node, types.StrategicMergePatchType, nil, metav1.PatchOptions{})
 	c.AppsV1().Deployments("ns").Delete(ctx, "d", metav1.DeleteOptions{})
@@ -327,11 +329,14 @@ def test_without_a_spec_operations_are_derived_from_the_api_types(tmp_path):
         == "PUT /api/v1/namespaces/{namespace}/pods/{name}/status"
     )
     assert sinks[("patch", "nodes")]["operation_id"] == "patchCoreV1Node"  # +genclient:nonNamespaced
+    # the eviction goes through the policy/v1beta1 client, but its endpoint is the core pods' one
+    assert sinks[("create", "pods/eviction")]["operation_id"] == "createCoreV1NamespacedPodEviction"
+    assert sinks[("create", "pods/eviction")]["api_version"] == "v1"
     # apps/v1 Deployment is declared nowhere in the tree: no Kind, so no guessed operation
     assert sinks[("delete", "apps/deployments")]["operation_id"] is None
     entry = read_manifest(str(out))["api_operations"]
     assert entry["spec"] == {**entry["spec"], "present": False, "used": False}
-    assert entry["by_status"] == {"derived": 2, "unknown-kind": 1}
+    assert entry["by_status"] == {"derived": 3, "unknown-kind": 1}
     resources = read_table(str(out), "api_resources").to_pylist()
     assert {(r["resource"], r["kind"], r["namespaced"], r["source"]) for r in resources} == {
         ("pods", "Pod", True, "types"),
