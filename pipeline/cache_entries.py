@@ -29,6 +29,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "accesses": tables.ACCESSES,
     "calls": tables.CALLS,
     "cascades": tables.CASCADES,
+    "api_resources": tables.API_RESOURCES,
 }
 
 

@@ -11,9 +11,12 @@ import click
 
 from pipeline.cascades_cmd import cascades_command
 from pipeline.diff import diff_command
+from pipeline.graph_export import export_group
 from pipeline.history import history_group
+from pipeline.plan import plan_command
 from pipeline.query import query_command
 from pipeline.report import report_command
+from pipeline.sarif import sarif_command
 from pipeline.show import chains_command, handlers_command
 
 ALL: list[click.Command] = [
@@ -23,5 +26,8 @@ ALL: list[click.Command] = [
     diff_command,
     query_command,
     report_command,
+    sarif_command,
     history_group,
+    export_group,
+    plan_command,
 ]

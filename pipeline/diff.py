@@ -172,11 +172,34 @@ def _diff(a: str, b: str, history: str | None, fmt: str, out: str | None) -> boo
             f"{n['path-changed']} path changed"
         )
         return bool(changes)
+    if fmt == "sarif":
+        return _diff_sarif(changes, b, history, out)
     text = format_json(changes, a, b) if fmt == "json" else format_table(changes, a, b)
     if out:
         write_text(text, out)
     else:
         click.echo(text, nl=False)
+    return bool(changes)
+
+
+def _diff_sarif(changes: list[dict], b: str, history: str | None, out: str | None) -> bool:
+    """The chains B adds, as SARIF results marked new (pipeline/sarif.py)."""
+    from pipeline.exports import write_output
+    from pipeline.output import read_manifest
+    from pipeline.sarif import dumps, is_sarif_by_kubetorch, sarif_log
+
+    if history is not None:
+        from pipeline.history import release_dir
+
+        manifest = read_manifest(release_dir(history, b))
+    else:
+        manifest = read_manifest(b)
+    added = [
+        {k: v for k, v in c.items() if k not in ("change", "old_path")}
+        for c in changes
+        if c["change"] == "added"
+    ]
+    write_output(out or "-", dumps(sarif_log(added, manifest, baseline="new")), is_sarif_by_kubetorch)
     return bool(changes)
 
 
@@ -190,7 +213,12 @@ def _diff(a: str, b: str, history: str | None, fmt: str, out: str | None) -> boo
     help="History folder: A and B are release labels in it instead of run folders.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "parquet"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "parquet", "sarif"]),
+    default="table",
+    show_default=True,
+    help="sarif: the chains B adds, as SARIF 2.1.0 results marked new.",
 )
 @click.option(
     "--out",

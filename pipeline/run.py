@@ -27,7 +27,7 @@ from kubetorch.index import IndexedFile, ProgramIndex, build_index
 from kubetorch.ir import FileFacts
 from kubetorch.models import MODELS_FILE, load_models
 from kubetorch.summary import PackageSummary
-from pipeline import tables
+from pipeline import apiops, tables
 from pipeline.cache_entries import cached_tables, open_cache
 from pipeline.discover import FileProblem, SourceFile, Tree, discover, file_sha, spell
 from pipeline.discover import Options as DiscoverOptions
@@ -302,18 +302,19 @@ def pipeline_fingerprint() -> str:
     """The code in this package that shapes the stored tables (a cached run is tables)."""
     here = os.path.dirname(os.path.abspath(__file__))
     h = hashlib.blake2b(digest_size=8)
-    for name in ("run.py", "tables.py"):
+    for name in ("run.py", "tables.py", "apiops.py"):
         with open(os.path.join(here, name), "rb") as f:
             h.update(f.read())
     return h.hexdigest()
 
 
-def run_key(tree: Tree, config: RunConfig) -> str:
-    """Everything a run's tables depend on: the files, the options, the analyzer's code."""
+def run_key(tree: Tree, config: RunConfig, spec_sha: str | None = None) -> str:
+    """Everything a run's tables depend on: the files, the options, the analyzer's code, and the
+    tree's OpenAPI spec (operation ids)."""
     opts = config.discover
     files = sorted((f.path, f.sha, f.import_path, f.error) for f in tree.files)
     code = (analysis_fingerprint(), pipeline_fingerprint())
-    return file_sha(repr((code, config.release, opts, tree.dirs, tree.modules, files)).encode())
+    return file_sha(repr((code, config.release, opts, tree.dirs, tree.modules, files, spec_sha)).encode())
 
 
 def git_commit(path: str) -> str | None:
@@ -347,7 +348,8 @@ def _analyze(config: RunConfig) -> RunResult:
     if cache is not None and tree.read:
         cache.put("stat-memo", "2", memo_key, tree.memo)
     timer.lap("discover")
-    key = run_key(tree, config)
+    spec = apiops.read_spec(tree.root)
+    key = run_key(tree, config, spec.sha)
     if cache is not None:
         hit = cache.get("run", "1", key)
         reused = _from_cached_run(hit, tree, config, started, timer) if hit is not None else None
@@ -357,6 +359,8 @@ def _analyze(config: RunConfig) -> RunResult:
         if hit is not None:
             cache.discard("run", "1", key)
     problems: list[Problem] = [Problem(f.path, f.error) for f in tree.problems]
+    if spec.error:
+        problems.append(Problem(spec.path, f"OpenAPI spec {spec.error}; operation ids derived without it"))
     with Executor(config.jobs, config.scheduler, quiet=config.quiet) as executor:
         extracted = extract_stage(tree, cache, executor)
         timer.lap("extract")
@@ -401,17 +405,22 @@ def _analyze(config: RunConfig) -> RunResult:
         facts = extracted.facts.get(f.path)
         error = f.error or extracted.errors.get(f.path, "")
         file_rows.append(tables.file_row(f.path, f.import_path, f.sha, f.size, f.generated, facts, error))
+    types = tables.types_table(index)
+    type_rows = types.select(["package", "name", "kind", "file", "line", "embeds"]).to_pylist()
+    catalog = apiops.tree_catalog(tree.root, spec, type_rows, models)
+    endpoints = apiops.sink_endpoints(program, catalog)
     out_tables = {
         "files": tables.files_table(file_rows),
         "packages": tables.packages_table(index, modules_of, lines_of),
-        "types": tables.types_table(index),
+        "types": types,
         "functions": tables.functions_table(index),
         "handlers": tables.handlers_table(handlers),
-        "chains": tables.chains_table(composed.chains, config.release),
-        "sinks": tables.sinks_table(program, composed.on_chain),
+        "chains": tables.chains_table(composed.chains, config.release, endpoints),
+        "sinks": tables.sinks_table(program, composed.on_chain, endpoints),
         "accesses": tables.accesses_table(program),
         "calls": tables.calls_table(program),
         "cascades": tables.cascades_table(composed.chains, handlers),
+        "api_resources": tables.api_resources_table(catalog),
     }
     timer.lap("tables")
     counts = {
@@ -441,6 +450,7 @@ def _analyze(config: RunConfig) -> RunResult:
         "options": _options(config, cache),
         "cluster_started": used_cluster,
         "counts": counts,
+        "api_operations": apiops.manifest_entry(spec, catalog, endpoints.values()),
         "timings": timer.timings,
         "python": platform.python_version(),
         "partial": bool(problems),

@@ -237,6 +237,8 @@ CHAINS = pa.schema(
         ("registration_line", pa.int32()),
         ("sink_file", pa.string()),
         ("sink_line", pa.int32()),
+        ("operation_id", pa.string()),  # the sink's OpenAPI operation (createCoreV1NamespacedPodBinding)
+        ("endpoint", pa.string()),  # "VERB path template" of that operation
     ]
 )
 
@@ -250,6 +252,9 @@ SINKS = pa.schema(
         ("kind", pa.string()),  # write | event
         ("client", pa.string()),  # typed | dynamic | metadata | rest | events | controller-runtime
         ("on_chain", pa.bool_()),
+        ("api_version", pa.string()),  # the client's API version (v1), or the resource's preferred one
+        ("operation_id", pa.string()),
+        ("endpoint", pa.string()),
     ]
 )
 
@@ -291,15 +296,51 @@ CASCADES = pa.schema(
 )
 
 
+API_RESOURCES = pa.schema(
+    [
+        ("group", pa.string()),  # "" for the core group
+        ("version", pa.string()),
+        ("resource", pa.string()),
+        ("kind", pa.string()),
+        ("namespaced", pa.bool_()),
+        ("source", pa.string()),  # openapi | types
+    ]
+)
+
+
+def api_resources_table(catalog) -> pa.Table:
+    """The resources of a pipeline.apiops.ApiCatalog with their Kind and scope, sorted."""
+    rows = [
+        {
+            "group": r.group,
+            "version": r.version,
+            "resource": r.resource,
+            "kind": r.kind,
+            "namespaced": r.namespaced,
+            "source": r.source,
+        }
+        for _, r in sorted(catalog.resources.items())
+    ]
+    return pa.Table.from_pylist(rows, schema=API_RESOURCES)
+
+
 def handlers_table(handlers) -> pa.Table:
     """HandlerRows (kubetorch.collect): every column is the row's field of the same name."""
     rows = [{name: getattr(h, name) for name in HANDLERS.names} for h in handlers]
     return pa.Table.from_pylist(rows, schema=HANDLERS)
 
 
-def chains_table(chains, release: str) -> pa.Table:
-    """ChainRows (kubetorch.compose) with the run's release; path steps become structs."""
-    plain = [n for n in CHAINS.names if n not in ("release", "path")]
+def _endpoint_columns(resolution) -> dict:
+    """operation_id and endpoint of a pipeline.apiops.Resolution (null when it has none)."""
+    ep = resolution.endpoint if resolution is not None else None
+    return {"operation_id": ep.operation_id if ep else None, "endpoint": ep.text if ep else None}
+
+
+def chains_table(chains, release: str, endpoints: dict | None = None) -> pa.Table:
+    """ChainRows (kubetorch.compose) with the run's release; path steps become structs.
+    `endpoints`: pipeline.apiops.sink_endpoints, keyed (sink_function, sink_line, verb, resource)."""
+    endpoints = endpoints or {}
+    plain = [n for n in CHAINS.names if n not in ("release", "path", "operation_id", "endpoint")]
     rows = [
         {
             **{name: getattr(c, name) for name in plain},
@@ -307,16 +348,19 @@ def chains_table(chains, release: str) -> pa.Table:
             "path": [
                 {"function": s.function, "file": s.file, "line": s.line, "step": s.step} for s in c.path
             ],
+            **_endpoint_columns(endpoints.get((c.sink_function, c.sink_line, c.api_verb, c.api_resource))),
         }
         for c in chains
     ]
     return pa.Table.from_pylist(rows, schema=CHAINS)
 
 
-def sinks_table(program, on_chain: set) -> pa.Table:
+def sinks_table(program, on_chain: set, endpoints: dict | None = None) -> pa.Table:
+    endpoints = endpoints or {}
     rows = []
     for qname, fs in sorted(program.functions.items()):
         for k, s in enumerate(fs.sinks):
+            resolution = endpoints.get((qname, s.line, s.verb, s.resource))
             rows.append(
                 {
                     "function": qname,
@@ -327,6 +371,8 @@ def sinks_table(program, on_chain: set) -> pa.Table:
                     "kind": s.kind,
                     "client": s.client,
                     "on_chain": (qname, k) in on_chain,
+                    "api_version": (resolution.version if resolution is not None else s.version) or None,
+                    **_endpoint_columns(resolution),
                 }
             )
     return pa.Table.from_pylist(rows, schema=SINKS)

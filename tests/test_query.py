@@ -77,8 +77,8 @@ def test_history_views_have_release(history):
 
 
 def test_there_are_ten_named_queries():
-    assert len(NAMED) == 10
-    assert len({q.name for q in NAMED}) == 10
+    assert len(NAMED) == 11
+    assert len({q.name for q in NAMED}) == 11
     assert all(q.question.endswith("?") or "?" in q.question for q in NAMED)
 
 
@@ -118,7 +118,7 @@ def test_named_answers(run, history):
 def test_list(run):
     r = invoke("query", "--list")
     assert r.exit_code == 0
-    assert len(r.output.splitlines()) == 10
+    assert len(r.output.splitlines()) == 11
     assert "status-on-pod-update" in r.output
 
 

@@ -31,6 +31,7 @@ def readme() -> str:
         ("packages", tables.PACKAGES),
         ("types", tables.TYPES),
         ("functions", tables.FUNCTIONS),
+        ("api_resources", tables.API_RESOURCES),
     ],
 )
 def test_every_column_documented(readme: str, name: str, schema) -> None:
