@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3
 
+# True when kubetorch is the program (the console script, `python -m kubetorch`), not a library
+# inside another Python program such as a test runner: only then may a signal end the process
+# from its handler (see pipeline/interrupt.py)
+_AS_PROGRAM = [False]
+
 # what an interrupted command leaves in place, said in its one line (others only say they stopped)
 KEPT_ON_INTERRUPT = {
     "analyze": "; previous output left untouched, finished work kept in the cache for the next run",
@@ -45,7 +50,7 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         from cache.store import CacheError
         from pipeline.discover import DiscoverError
         from pipeline.execute import SchedulerError
-        from pipeline.interrupt import Interrupted, say_once, signals_raise
+        from pipeline.interrupt import Interrupted, say_once, signals_handled
         from pipeline.interrupt import message as interrupt_message
         from pipeline.output import OutputError
 
@@ -53,7 +58,7 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         debug = ctx.find_root().params.get("debug", False)
         kept = KEPT_ON_INTERRUPT.get(ctx.info_name or "", "")
         try:
-            with signals_raise(kept):
+            with signals_handled(kept, leave_at_once=_AS_PROGRAM[0]):
                 return fn(*args, **kwargs)
         except (DiscoverError, OutputError, CacheError, SchedulerError) as e:
             raise UserError(str(e)) from e
@@ -310,5 +315,12 @@ def _register_optional_commands() -> None:
 
 _register_optional_commands()
 
+
+def run() -> None:
+    """The `kubetorch` program: the console script and `python -m kubetorch` start here."""
+    _AS_PROGRAM[0] = True
+    main(prog_name="kubetorch")
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main(prog_name=os.path.basename(sys.argv[0]))
+    run()
