@@ -13,6 +13,7 @@ from pipeline.cascades_cmd import cascades_command
 from pipeline.diff import diff_command
 from pipeline.history import history_group
 from pipeline.query import query_command
+from pipeline.rbac_cmd import rbac_command
 from pipeline.report import report_command
 from pipeline.show import chains_command, handlers_command
 
@@ -20,6 +21,7 @@ ALL: list[click.Command] = [
     handlers_command,
     chains_command,
     cascades_command,
+    rbac_command,
     diff_command,
     query_command,
     report_command,
