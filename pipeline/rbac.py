@@ -713,7 +713,9 @@ def rbac_rows(tree: str, tables: dict, rbac_files: tuple[str, ...] = (), setting
             rows.append(base)
         writes = [w for w, _c in by_comp.get(comp, [])]
         seen: set[tuple] = set()
-        for g in grants:
+        for g in _grants(
+            policy, account, own_only=True
+        ):  # rules every authenticated identity has are no one's
             for entry in rule_entries(g.rule):
                 key = (entry, g.role)
                 if key in seen or entry_reached(entry, writes):
@@ -735,7 +737,7 @@ def rbac_rows(tree: str, tables: dict, rbac_files: tuple[str, ...] = (), setting
     return rows
 
 
-def _grants(policy: Policy, account: Account | None) -> list[Grant]:
+def _grants(policy: Policy, account: Account | None, own_only: bool = False) -> list[Grant]:
     """What the account may do; nothing when no binding names the account itself (the groups
     every authenticated identity has grant no writes: that is "no role")."""
     grants: list[Grant] = []
@@ -745,7 +747,7 @@ def _grants(policy: Policy, account: Account | None) -> list[Grant]:
             continue
         own = grants_of(policy, who, implicit=False)
         if own:
-            grants += own + [g for g in grants_of(policy, who) if g not in own]
+            grants += own if own_only else own + [g for g in grants_of(policy, who) if g not in own]
     return grants
 
 
