@@ -160,6 +160,14 @@ def _split_dirs(value: str | None) -> tuple[str, ...] | None:
     metavar="SIZE",
     help="Report and skip larger files without reading them (10MB, 512k, 2MiB, bytes).",
 )
+@click.option(
+    "--rbac",
+    "rbac_files",
+    multiple=True,
+    type=click.Path(path_type=str),
+    metavar="FILE",
+    help="RBAC YAML (ClusterRole, Role, bindings) to hold the writes against, besides the tree's bootstrap policy; repeatable.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @friendly_errors
 def analyze(
@@ -177,15 +185,21 @@ def analyze(
     include_generated: bool,
     history_dir: str | None,
     max_file_size: str,
+    rbac_files: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Analyse the Go tree TREE and write its tables to --out."""
     from pipeline.discover import parse_size
+    from pipeline.rbac import RBACError, check_rbac_files
 
     try:
         size_limit = parse_size(max_file_size)
     except ValueError as e:
         raise UserError(f"--max-file-size: {e}") from e
+    try:
+        check_rbac_files(rbac_files)
+    except RBACError as e:
+        raise UserError(f"--rbac: {e}") from e
     out_guards, history_guards = _check_outputs(tree, out, history_dir, release, cache_dir, no_cache)
     from pipeline.discover import Options
     from pipeline.output import write_tables
@@ -208,6 +222,7 @@ def analyze(
             max_file_size=size_limit,
         ),
         quiet=quiet,
+        rbac_files=tuple(rbac_files),
     )
     result = run_analyze(config)
     for line in result.warnings:

@@ -15,6 +15,7 @@ from pipeline.graph_export import export_group
 from pipeline.history import history_group
 from pipeline.plan import plan_command
 from pipeline.query import query_command
+from pipeline.rbac_cmd import rbac_command
 from pipeline.report import report_command
 from pipeline.sarif import sarif_command
 from pipeline.show import chains_command, handlers_command
@@ -23,6 +24,7 @@ ALL: list[click.Command] = [
     handlers_command,
     chains_command,
     cascades_command,
+    rbac_command,
     diff_command,
     query_command,
     report_command,

@@ -49,6 +49,7 @@ class RunConfig:
     use_cache: bool = True
     discover: DiscoverOptions = field(default_factory=DiscoverOptions)
     quiet: bool = False
+    rbac_files: tuple[str, ...] = ()  # RBAC YAML (ClusterRole, Role, bindings) besides the tree's own
 
 
 @dataclass
@@ -332,10 +333,33 @@ def analyze(config: RunConfig) -> RunResult:
     gc_was = gc.isenabled()
     gc.disable()  # millions of small acyclic objects: collection only costs time here
     try:
-        return _analyze(config)
+        result = _analyze(config)
     finally:
         if gc_was:
             gc.enable()
+    _add_rbac(config, result)
+    return result
+
+
+def _add_rbac(config: RunConfig, result: RunResult) -> None:
+    """The rbac table, when the tree or --rbac holds RBAC rules. Computed after the cached part
+    of the run (it is cheap and reads files the run key does not cover: the YAML)."""
+    from pipeline.rbac import STATUS_FORBIDDEN, STATUS_NO_ROLE, STATUS_UNREACHED, rbac_rows
+
+    start = time.perf_counter()
+    rows = rbac_rows(config.tree, result.tables, config.rbac_files)
+    if rows is None:
+        return
+    result.tables["rbac"] = tables.rbac_table(rows)
+    counts = result.manifest.setdefault("counts", {})
+    for key, status in (
+        ("rbac_forbidden", STATUS_FORBIDDEN),
+        ("rbac_no_role", STATUS_NO_ROLE),
+        ("rbac_unreached", STATUS_UNREACHED),
+    ):
+        counts[key] = sum(1 for r in rows if r["status"] == status)
+    result.manifest.setdefault("timings", {})["rbac"] = round(time.perf_counter() - start, 3)
+    result.manifest.setdefault("options", {})["rbac"] = list(config.rbac_files)
 
 
 def _analyze(config: RunConfig) -> RunResult:

@@ -282,6 +282,26 @@ CALLS = pa.schema(
     ]
 )
 
+RBAC = pa.schema(
+    [
+        ("component", pa.string()),
+        ("account", pa.string()),  # ServiceAccount:NS/NAME or User:NAME the writes are made as
+        ("account_source", pa.string()),  # where the account was found (the client builder call)
+        ("kind", pa.string()),  # write | event (a chain's write) | rule (a write rule of the role)
+        ("api_verb", pa.string()),
+        ("api_resource", pa.string()),
+        ("status", pa.string()),  # allowed | forbidden | no role | unreached
+        ("role", pa.string()),  # the role whose rule allows the write, or that holds the rule
+        ("rule", pa.string()),
+        ("rule_source", pa.string()),  # file:line of the rule in the RBAC YAML
+        ("chain_id", pa.string()),  # a chain with that write (the shortest witness)
+        ("sink_function", pa.string()),
+        ("sink_file", pa.string()),
+        ("sink_line", pa.int32()),
+        ("note", pa.string()),
+    ]
+)
+
 CASCADES = pa.schema(
     [
         ("from_component", pa.string()),
@@ -430,3 +450,8 @@ def cascades_table(chains, handlers) -> pa.Table:
         ),
         schema=CASCADES,
     )
+
+
+def rbac_table(rows: list[dict]) -> pa.Table:
+    """pipeline.rbac rows: every column of RBAC, by name."""
+    return pa.Table.from_pylist([{n: r.get(n) for n in RBAC.names} for r in rows], schema=RBAC)

@@ -27,6 +27,7 @@ def readme() -> str:
         ("accesses", tables.ACCESSES),
         ("calls", tables.CALLS),
         ("cascades", tables.CASCADES),
+        ("rbac", tables.RBAC),
         ("files", tables.FILES),
         ("packages", tables.PACKAGES),
         ("types", tables.TYPES),
