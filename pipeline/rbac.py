@@ -233,20 +233,29 @@ def _add_object(policy: Policy, obj: dict, shown: str) -> None:
         )
 
 
+def policy_files(tree: str, rbac_files: tuple[str, ...], settings: Settings | None = None) -> list[str]:
+    """Every file load_policy reads: the tree's bootstrap policy YAML, then the user's --rbac files
+    (a run's cached tables are valid only while these have the same bytes)."""
+    settings = settings or load_settings()
+    out = []
+    for d in settings.bootstrap_dirs:
+        folder = os.path.join(tree, d)
+        if os.path.isdir(folder):
+            out += [
+                os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith((".yaml", ".yml"))
+            ]
+    return out + list(rbac_files)
+
+
 def load_policy(tree: str, rbac_files: tuple[str, ...], settings: Settings) -> Policy:
     """The tree's bootstrap policy plus the user's files. A bad bootstrap file is skipped (it is
     the tree's, not the user's); a bad --rbac file is an RBACError."""
     policy = Policy()
-    for d in settings.bootstrap_dirs:
-        folder = os.path.join(tree, d)
-        if not os.path.isdir(folder):
+    for path in policy_files(tree, (), settings):
+        try:
+            load_file(policy, path, os.path.relpath(path, tree))
+        except RBACError:
             continue
-        for name in sorted(os.listdir(folder)):
-            if name.endswith((".yaml", ".yml")):
-                try:
-                    load_file(policy, os.path.join(folder, name), f"{d}/{name}")
-                except RBACError:
-                    continue
     for path in rbac_files:
         before = len(policy.roles) + len(policy.bindings)
         load_file(policy, path, path)

@@ -303,19 +303,22 @@ def pipeline_fingerprint() -> str:
     """The code in this package that shapes the stored tables (a cached run is tables)."""
     here = os.path.dirname(os.path.abspath(__file__))
     h = hashlib.blake2b(digest_size=8)
-    for name in ("run.py", "tables.py", "apiops.py"):
+    for name in ("run.py", "tables.py", "apiops.py", "rbac.py"):
         with open(os.path.join(here, name), "rb") as f:
             h.update(f.read())
     return h.hexdigest()
 
 
 def run_key(tree: Tree, config: RunConfig, spec_sha: str | None = None) -> str:
-    """Everything a run's tables depend on: the files, the options, the analyzer's code, and the
-    tree's OpenAPI spec (operation ids)."""
+    """Everything a run's tables depend on: the files, the options, the analyzer's code, the
+    tree's OpenAPI spec (operation ids) and its RBAC files."""
     opts = config.discover
     files = sorted((f.path, f.sha, f.import_path, f.error) for f in tree.files)
     code = (analysis_fingerprint(), pipeline_fingerprint())
-    return file_sha(repr((code, config.release, opts, tree.dirs, tree.modules, files, spec_sha)).encode())
+    rbac = (config.rbac_files, rbac_digest(config))
+    return file_sha(
+        repr((code, config.release, opts, tree.dirs, tree.modules, files, spec_sha, rbac)).encode()
+    )
 
 
 def git_commit(path: str) -> str | None:
@@ -333,33 +336,41 @@ def analyze(config: RunConfig) -> RunResult:
     gc_was = gc.isenabled()
     gc.disable()  # millions of small acyclic objects: collection only costs time here
     try:
-        result = _analyze(config)
+        return _analyze(config)
     finally:
         if gc_was:
             gc.enable()
-    _add_rbac(config, result)
-    return result
 
 
-def _add_rbac(config: RunConfig, result: RunResult) -> None:
-    """The rbac table, when the tree or --rbac holds RBAC rules. Computed after the cached part
-    of the run (it is cheap and reads files the run key does not cover: the YAML)."""
+def rbac_table(config: RunConfig, out_tables: dict[str, pa.Table], counts: dict[str, Any]) -> pa.Table | None:
+    """The rbac table, when the tree or --rbac holds RBAC rules (its counts go into `counts`)."""
     from pipeline.rbac import STATUS_FORBIDDEN, STATUS_NO_ROLE, STATUS_UNREACHED, rbac_rows
 
-    start = time.perf_counter()
-    rows = rbac_rows(config.tree, result.tables, config.rbac_files)
+    rows = rbac_rows(config.tree, out_tables, config.rbac_files)
     if rows is None:
-        return
-    result.tables["rbac"] = tables.rbac_table(rows)
-    counts = result.manifest.setdefault("counts", {})
+        return None
     for key, status in (
         ("rbac_forbidden", STATUS_FORBIDDEN),
         ("rbac_no_role", STATUS_NO_ROLE),
         ("rbac_unreached", STATUS_UNREACHED),
     ):
         counts[key] = sum(1 for r in rows if r["status"] == status)
-    result.manifest.setdefault("timings", {})["rbac"] = round(time.perf_counter() - start, 3)
-    result.manifest.setdefault("options", {})["rbac"] = list(config.rbac_files)
+    return tables.rbac_table(rows)
+
+
+def rbac_digest(config: RunConfig) -> str:
+    """The bytes of every RBAC file the rbac table reads (part of the run key)."""
+    from pipeline.rbac import policy_files
+
+    h = hashlib.blake2b(digest_size=16)
+    for path in policy_files(config.tree, config.rbac_files):
+        h.update(os.fsencode(path) + b"\0")
+        try:
+            with open(path, "rb") as f:
+                h.update(f.read())
+        except OSError as e:
+            h.update(f"unreadable: {e.strerror}".encode())
+    return h.hexdigest()
 
 
 def _analyze(config: RunConfig) -> RunResult:
@@ -462,6 +473,10 @@ def _analyze(config: RunConfig) -> RunResult:
         "sinks": out_tables["sinks"].num_rows,
         "skipped": tree.skipped,
     }
+    rbac = rbac_table(config, out_tables, counts)
+    if rbac is not None:
+        out_tables["rbac"] = rbac
+    timer.lap("rbac")
     manifest = {
         "tool": "kubetorch",
         "tool_version": __version__,
@@ -496,6 +511,7 @@ def _options(config: RunConfig, cache: ResultCache | None) -> dict[str, Any]:
         "jobs": config.jobs or os.cpu_count(),
         "scheduler": config.scheduler,
         "cache": cache.directory if cache is not None else None,
+        "rbac": list(config.rbac_files),
     }
 
 
