@@ -588,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--timeout", type=float, default=60.0, help="seconds before a case counts as a hang")
+    ap.add_argument("--timeout", type=float, default=120.0, help="seconds before a case counts as a hang")
     ap.add_argument("--case", type=int, action="append", help="run only this case (repeatable)")
     ap.add_argument("--shapes", action="store_true", help="run each pathological shape once, at full size")
     ap.add_argument("--save", metavar="DIR", help="write each failing or slow case's file to DIR")
