@@ -8,8 +8,10 @@ STAMP := $(VENV)/.installed
 OUT ?= out/demo
 TREE ?=
 BENCH_ARGS ?=
+CASES ?= 10000
+FUZZ_ARGS ?=
 
-.PHONY: demo test lint bench nightly clean
+.PHONY: demo test lint bench fuzz nightly clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +36,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@test -n "$(TREE)" || { echo "usage: make bench TREE=/path/to/kubernetes [BENCH_ARGS=--include-generated]"; exit 2; }
 	$(BIN)/python -m pipeline.bench $(TREE) $(BENCH_ARGS)
+
+# fuzz: CASES mutated and pathological Go files through extraction, index and summaries, in worker
+# processes (a hang is counted, not fatal); prints cases, uncaught exceptions, hangs, slow cases
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzzgo.py --cases $(CASES) --jobs 2 $(FUZZ_ARGS)
 
 # nightly: analyse a Kubernetes checkout and add it to a history (see README, "Nightly runs")
 nightly: $(STAMP)

@@ -405,6 +405,8 @@ def _analyze(config: RunConfig) -> RunResult:
             if facts.errors:
                 more = " ..." if len(facts.errors) > 3 else ""
                 problems.append(Problem(path, f"syntax errors at {', '.join(facts.errors[:3])}{more}"))
+            if facts.skipped:
+                problems.append(Problem(path, tables.skipped_message(facts)))
         by_path = {f.path: f for f in tree.files}
         indexed = [
             IndexedFile(path, by_path[path].import_path, by_path[path].dir, facts)
@@ -419,10 +421,12 @@ def _analyze(config: RunConfig) -> RunResult:
                 problems.append(Problem(path, error))
                 extracted.errors[path] = error
         used_cluster = executor.used_cluster
+    summary_errors: dict[str, str] = {}
     for ps in summaries:
         for err in ps.errors:
             path = err.split(":", 1)[0]
             problems.append(Problem(path, err.split(": ", 1)[-1]))
+            summary_errors.setdefault(path, err.split(": ", 1)[-1])
     models = load_models()
     program = Program(index, summaries, models)
     handlers = collect(program, models)
@@ -438,7 +442,7 @@ def _analyze(config: RunConfig) -> RunResult:
     file_rows = []
     for f in tree.files:
         facts = extracted.facts.get(f.path)
-        error = f.error or extracted.errors.get(f.path, "")
+        error = f.error or extracted.errors.get(f.path, "") or summary_errors.get(f.path, "")
         file_rows.append(tables.file_row(f.path, f.import_path, f.sha, f.size, f.generated, facts, error))
     types = tables.types_table(index)
     type_rows = types.select(["package", "name", "kind", "file", "line", "embeds"]).to_pylist()

@@ -75,14 +75,27 @@ def files_table(rows: Iterable[dict]) -> pa.Table:
     return pa.Table.from_pylist(list(rows), schema=FILES)
 
 
+def skipped_message(facts: FileFacts) -> str:
+    """One line for the parts of a file extraction left out (too deep, unreadable declarations)."""
+    complex_ = any("nested more than" in note for note in facts.skipped)
+    head = "too complex, partly analysed" if complex_ else "partly analysed"
+    return f"{head}: {'; '.join(facts.skipped[:3])}{' ...' if len(facts.skipped) > 3 else ''}"
+
+
 def file_row(
     path: str, import_path: str, sha: str, size: int, generated: bool, facts: FileFacts | None, error: str
 ) -> dict:
-    if facts is None:
+    if facts is not None and facts.skipped and not error:
+        error = skipped_message(facts)
+    if "too complex" in error:
+        status = "too-complex"
+    elif facts is None:
         status = next(
             (s for s in ("unreadable", "binary", "skipped") if error.startswith(s)),
             "failed",
         )
+    elif error.startswith("partly analysed"):
+        status = "partial"
     elif error:
         status = "not-utf8" if "UTF-8" in error else "failed"
     elif facts.errors:
