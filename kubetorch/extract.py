@@ -66,6 +66,9 @@ class _Unreadable(Exception):
 # and grows faster than linearly.
 MAX_DEPTH = 100  # nested expressions, types and statements; deeper parts are left out
 MAX_SYNTAX_NODES = 5_000_000  # a stand-in for memory: the facts take about 45 bytes a node
+# functions and func literals of one file: the most in Kubernetes v1.28 is 3,059 (generated.pb.go);
+# every later stage (summaries, their pickles) costs per function, so this bounds a file's whole cost
+MAX_FUNCTIONS = 30_000
 PARSE_SECONDS, PARSE_SECONDS_PER_MB = 0.5, 1.0  # CPU time of parsing: this, and this per MB
 SECONDS, SECONDS_PER_MB = 2.0, 3.0  # CPU time of parsing and visiting
 MAX_SKIPPED_NOTES = 20
@@ -267,6 +270,8 @@ class _Extractor:
         `skipped`) instead of the whole file; one nested too deep is kept without its inner part."""
         if time.thread_time() > self.deadline:
             raise TooComplex(f"parsing and visiting took more than {self.budget:.1f} s of CPU time")
+        if len(self.funcs) > MAX_FUNCTIONS:
+            raise TooComplex(f"more than {MAX_FUNCTIONS:,} functions and func literals in one file")
         marks = (len(self.funcs), len(self.types), len(self.values), self.glob_literals)
         self.depth = 0
         self.cut_at = None
