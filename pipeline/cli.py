@@ -37,6 +37,43 @@ class UserError(click.ClickException):
         click.echo(f"kubetorch: error: {self.format_message()}", err=True)
 
 
+# commands whose errors exit with another status than EXIT_ERROR (diff follows diff(1): 2)
+ERROR_STATUS = {"diff": 2}
+
+
+class OneLineUsageError(click.UsageError):
+    """A usage error as one line with where to read more, instead of click's usage dump."""
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.format_message(), error.ctx)
+        name = error.ctx.info_name if error.ctx is not None else ""
+        self.exit_code = ERROR_STATUS.get(name or "", EXIT_ERROR)
+        self.command_path = error.ctx.command_path if error.ctx is not None else "kubetorch"
+
+    def show(self, file=None) -> None:
+        click.echo(f"kubetorch: error: {self.format_message()} (see '{self.command_path} --help')", err=True)
+
+
+class Commands(click.Group):
+    """The kubetorch group: usage errors in any command or sub-group are one line, exit 1."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as e:
+            raise OneLineUsageError(e) from e
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.NoArgsIsHelpError, OneLineUsageError):
+            raise
+        except click.UsageError as e:
+            raise OneLineUsageError(e) from e
+
+
 def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the pipeline's known failures into one-line errors."""
 
@@ -88,7 +125,7 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kubetorch")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def main(debug: bool) -> None:

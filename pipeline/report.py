@@ -17,9 +17,8 @@ from typing import Any
 import click
 
 from kubetorch.cascades import cascade_rows
-from pipeline.cli_errors import friendly_errors
 from pipeline.output import GENERATOR, claim_output_file, read_manifest, write_file_atomically
-from pipeline.runs import check_run, location, optional_rows, rows, short_name
+from pipeline.runs import check_run, location, optional_rows, rows, run_source, short_name
 
 ASSETS = ("dagre.min.js", "report.js", "report.css")
 
@@ -64,7 +63,7 @@ def component_view(name: str, chains: list[dict], handlers: list[dict]) -> dict[
             [
                 event(c),
                 g.node("handler", c.get("handler"), short_name(c.get("handler"))),
-                g.node("state", c.get("shared_state"), c.get("shared_state") or ""),
+                g.node("state", c.get("shared_state"), short_name(c.get("shared_state"))),
                 g.node("reader", c.get("reader"), short_name(c.get("reader"))),
                 g.node("sink", write, write, f"{write} ({c.get('kind')}) in {c.get('sink_function')}"),
             ]
@@ -236,7 +235,7 @@ def write_report(out: str, html_file: str) -> dict[str, Any]:
 
 
 @click.command("report")
-@click.argument("out", type=click.Path(path_type=str))
+@run_source
 @click.option(
     "--html",
     "html_file",
@@ -244,9 +243,9 @@ def write_report(out: str, html_file: str) -> dict[str, Any]:
     type=click.Path(path_type=str),
     help="Page to write (a new file, or a page kubetorch wrote).",
 )
-@friendly_errors
 def report_command(out: str, html_file: str) -> None:
-    """Write one self-contained HTML page (no network needed) drawing the chains and cascades of OUT."""
+    """Write one self-contained HTML page (no network needed) drawing the chains and cascades of
+    a run (OUT|RELEASE: a run folder, or with --history DIR one of its release labels)."""
     data = write_report(out, html_file)
     n = data["counts"]
     click.echo(

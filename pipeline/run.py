@@ -32,6 +32,7 @@ from pipeline.cache_entries import cached_tables, open_cache
 from pipeline.discover import FileProblem, SourceFile, Tree, discover, file_sha, spell
 from pipeline.discover import Options as DiscoverOptions
 from pipeline.execute import Executor
+from pipeline.links import permalinks, snippets
 from pipeline.tasks import extract_batch, summarize_batch
 
 # target size of one task: big enough to amortise task overhead, small enough to balance
@@ -314,14 +315,23 @@ def run_key(tree: Tree, config: RunConfig) -> str:
     return file_sha(repr((code, config.release, opts, tree.dirs, tree.modules, files)).encode())
 
 
-def git_commit(path: str) -> str | None:
+def _git_head(path: str, *args: str) -> str | None:
     try:
         out = subprocess.run(
-            ["git", "-C", path, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+            ["git", "-C", path, *args], capture_output=True, text=True, timeout=10, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def git_commit(path: str) -> str | None:
+    return _git_head(path, "rev-parse", "HEAD")
+
+
+def git_commit_date(path: str) -> str | None:
+    """The checkout's commit date (ISO 8601): `history` orders commit labels by it."""
+    return _git_head(path, "show", "-s", "--format=%cI", "HEAD")
 
 
 def analyze(config: RunConfig) -> RunResult:
@@ -405,7 +415,7 @@ def _analyze(config: RunConfig) -> RunResult:
         "types": tables.types_table(index),
         "functions": tables.functions_table(index),
         "handlers": tables.handlers_table(handlers),
-        "chains": tables.chains_table(composed.chains, config.release),
+        "chains": tables.chains_table(composed.chains, config.release, program, snippets(tree.files)),
         "sinks": tables.sinks_table(program, composed.on_chain),
         "accesses": tables.accesses_table(program),
         "calls": tables.calls_table(program),
@@ -433,6 +443,7 @@ def _analyze(config: RunConfig) -> RunResult:
         "release": config.release,
         "tree": spell(tree.root),
         "commit": git_commit(tree.root),
+        "commit_date": git_commit_date(tree.root),
         "started": started.isoformat(timespec="seconds"),
         "dirs": list(tree.dirs),
         "modules": tree.modules,
@@ -446,7 +457,16 @@ def _analyze(config: RunConfig) -> RunResult:
     }
     if cache is not None and not extracted.lost:  # the key says these files were fine
         cache.put("run", "1", key, _serialize_run(out_tables, manifest))
+    _link(out_tables, tree.root)
     return RunResult(out_tables, manifest, problems, index, cache.warnings() if cache is not None else [])
+
+
+def _link(out_tables: dict[str, pa.Table], root: str) -> None:
+    """Permalinks on the witness steps, for this checkout's commit (never cached: the same files
+    can be at another commit of another remote)."""
+    url_of = permalinks(root)
+    if url_of is not None and "chains" in out_tables:
+        out_tables["chains"] = tables.link_steps(out_tables["chains"], url_of)
 
 
 def _options(config: RunConfig, cache: ResultCache | None) -> dict[str, Any]:
@@ -485,8 +505,10 @@ def _from_cached_run(
     manifest = dict(hit["manifest"])
     manifest["started"] = started.isoformat(timespec="seconds")
     manifest["commit"] = git_commit(tree.root)
+    manifest["commit_date"] = git_commit_date(tree.root)
     manifest["timings"] = timer.timings
     manifest["reused_previous_run"] = True
     manifest["counts"] = dict(manifest["counts"], files_read=tree.read, files_parsed=0, packages_summarized=0)
     problems = [Problem(p["path"], p["message"]) for p in manifest.get("problems", [])]
+    _link(out_tables, tree.root)
     return RunResult(out_tables, manifest, problems, None)

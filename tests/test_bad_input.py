@@ -160,7 +160,7 @@ def check_bad_file_run(stderr: str, out) -> None:
         ]
     assert lines[-1] == "kubetorch: partial: 5 file(s) could not be fully analysed"
     assert len(lines) == 6
-    files = {r["path"]: r for r in read_table(str(out), "files").to_pylist()}
+    files = {r["file"]: r for r in read_table(str(out), "files").to_pylist()}
     assert {p: (r["status"], r["error"], r["parse_errors"]) for p, r in files.items()} == {
         "p/a.go": ("unreadable", "unreadable: symlink loop", []),
         "p/b.go": ("unreadable", "unreadable: symlink loop", []),
@@ -229,7 +229,7 @@ def test_unreadable_file(tmp_path):
             "kubetorch: p/secret.go: unreadable: Permission denied",
             "kubetorch: partial: 1 file(s) could not be fully analysed",
         ]
-        rows = {r["path"]: (r["status"], r["error"]) for r in read_table(str(out), "files").to_pylist()}
+        rows = {r["file"]: (r["status"], r["error"]) for r in read_table(str(out), "files").to_pylist()}
         assert rows == {
             "p/good.go": ("ok", None),
             "p/secret.go": ("unreadable", "unreadable: Permission denied"),
