@@ -13,6 +13,7 @@ import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -33,6 +34,7 @@ from pipeline.discover import FileProblem, SourceFile, Tree, discover, file_sha,
 from pipeline.discover import Options as DiscoverOptions
 from pipeline.execute import Executor
 from pipeline.links import permalinks, snippets
+from pipeline.progress import StageLog
 from pipeline.tasks import extract_batch, summarize_batch
 
 # target size of one task: big enough to amortise task overhead, small enough to balance
@@ -50,6 +52,11 @@ class RunConfig:
     use_cache: bool = True
     discover: DiscoverOptions = field(default_factory=DiscoverOptions)
     quiet: bool = False
+    config_file: str | None = None  # the kubetorch.toml read, if any
+    # from the config file, checked to exist; carried to the manifest and the run key for the
+    # stages that read model files and RBAC manifests
+    models: tuple[str, ...] = ()
+    rbac: tuple[str, ...] = ()
 
 
 @dataclass
@@ -72,14 +79,19 @@ class RunResult:
 
 
 class Timer:
-    def __init__(self) -> None:
+    """Times of the stages, each also reported (progress.StageLog) as it ends."""
+
+    def __init__(self, report: Callable[[str, float, str], None] | None = None) -> None:
         self.timings: dict[str, float] = {}
+        self.report = report
         self._start = time.perf_counter()
 
-    def lap(self, name: str) -> None:
+    def lap(self, name: str, detail: str = "") -> None:
         now = time.perf_counter()
         self.timings[name] = round(now - self._start, 3)
         self._start = now
+        if self.report is not None:
+            self.report(name, self.timings[name], detail)
 
 
 def _batches(files: list[SourceFile]) -> tuple[list[list[tuple[str, str, bytes]]], dict[str, str]]:
@@ -312,7 +324,17 @@ def run_key(tree: Tree, config: RunConfig) -> str:
     opts = config.discover
     files = sorted((f.path, f.sha, f.import_path, f.error) for f in tree.files)
     code = (analysis_fingerprint(), pipeline_fingerprint())
-    return file_sha(repr((code, config.release, opts, tree.dirs, tree.modules, files)).encode())
+    inputs = tuple((p, _content_sha(p)) for p in (*config.models, *config.rbac))
+    return file_sha(repr((code, config.release, opts, tree.dirs, tree.modules, files, inputs)).encode())
+
+
+def _content_sha(path: str) -> str:
+    """A model or RBAC file's content hash (a folder's: its path only)."""
+    try:
+        with open(path, "rb") as f:
+            return file_sha(f.read())
+    except OSError:
+        return ""
 
 
 def _git_head(path: str, *args: str) -> str | None:
@@ -346,7 +368,7 @@ def analyze(config: RunConfig) -> RunResult:
 
 
 def _analyze(config: RunConfig) -> RunResult:
-    timer = Timer()
+    timer = Timer(StageLog(config.quiet))
     started = _dt.datetime.now(_dt.timezone.utc)
     cache = open_cache(config.cache_dir) if config.use_cache else None
     memo_key = file_sha(os.fsencode(os.path.abspath(config.tree)))
@@ -354,7 +376,7 @@ def _analyze(config: RunConfig) -> RunResult:
     tree = discover(config.tree, config.discover, memo)
     if cache is not None and tree.read:
         cache.put("stat-memo", "2", memo_key, tree.memo)
-    timer.lap("discover")
+    timer.lap("discover", f"{len(tree.files):,} files ({tree.read:,} read)")
     key = run_key(tree, config)
     if cache is not None:
         hit = cache.get("run", "1", key)
@@ -367,7 +389,8 @@ def _analyze(config: RunConfig) -> RunResult:
     problems: list[Problem] = [Problem(f.path, f.error) for f in tree.problems]
     with Executor(config.jobs, config.scheduler, quiet=config.quiet) as executor:
         extracted = extract_stage(tree, cache, executor)
-        timer.lap("extract")
+        cached_files = len(extracted.facts) + len(extracted.errors) - len(extracted.full)
+        timer.lap("extract", f"{extracted.parsed:,} files parsed, {max(cached_files, 0):,} from the cache")
         for path, error in sorted(extracted.errors.items()):
             problems.append(Problem(path, error))
         for path, facts in sorted(extracted.facts.items()):
@@ -380,9 +403,11 @@ def _analyze(config: RunConfig) -> RunResult:
             for path, facts in sorted(extracted.facts.items())
         ]
         index = build_index(indexed)
-        timer.lap("index")
+        timer.lap("index", f"{len(index.packages):,} packages, {len(index.funcs):,} functions")
         summaries, summarized = summarize_stage(index, extracted, cache, executor)
-        timer.lap("summarize")
+        timer.lap(
+            "summarize", f"{summarized:,} packages summarized, {len(summaries) - summarized:,} from the cache"
+        )
         for path, error in sorted(extracted.lost.items()):
             if path not in extracted.errors:  # those lost before extraction are reported already
                 problems.append(Problem(path, error))
@@ -395,9 +420,9 @@ def _analyze(config: RunConfig) -> RunResult:
     models = load_models()
     program = Program(index, summaries, models)
     handlers = collect(program, models)
-    timer.lap("collect")
+    timer.lap("collect", f"{len(handlers):,} handlers")
     composed = compose(program, handlers, config.release)
-    timer.lap("compose")
+    timer.lap("compose", f"{len(composed.chains):,} chains")
 
     from kubetorch.gomod import ModuleMap
 
@@ -421,7 +446,7 @@ def _analyze(config: RunConfig) -> RunResult:
         "calls": tables.calls_table(program),
         "cascades": tables.cascades_table(composed.chains, handlers),
     }
-    timer.lap("tables")
+    timer.lap("tables", f"{sum(t.num_rows for t in out_tables.values()):,} rows in {len(out_tables)} tables")
     counts = {
         "files": len(tree.files),
         "files_read": tree.read,
@@ -480,6 +505,9 @@ def _options(config: RunConfig, cache: ResultCache | None) -> dict[str, Any]:
         "jobs": config.jobs or os.cpu_count(),
         "scheduler": config.scheduler,
         "cache": cache.directory if cache is not None else None,
+        "config": config.config_file,
+        "models": list(config.models),
+        "rbac": list(config.rbac),
     }
 
 
@@ -501,7 +529,7 @@ def _from_cached_run(
     out_tables = cached_tables(hit)
     if out_tables is None:
         return None
-    timer.lap("load")
+    timer.lap("load", "nothing changed: the previous run's tables")
     manifest = dict(hit["manifest"])
     manifest["started"] = started.isoformat(timespec="seconds")
     manifest["commit"] = git_commit(tree.root)

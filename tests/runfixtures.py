@@ -25,7 +25,7 @@ PKG = "example.com/demo/pkg"
 
 def invoke(*args: str):
     """Run the kubetorch command line in-process."""
-    return CliRunner().invoke(main, list(args))
+    return CliRunner().invoke(main, list(args), prog_name="kubetorch")
 
 
 def write_files(root, files: dict[str, str | bytes]) -> None:

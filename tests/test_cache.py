@@ -223,7 +223,7 @@ def test_cli_analyze_uses_the_cache(tree, cache_dir, tmp_path):
     args = ["analyze", str(tree), "--out", out, "--cache", cache_dir, "--jobs", "1"]
     first = runner.invoke(main, args)
     assert first.exit_code == 0, first.output
-    assert first.stdout.startswith("analysed 5 files (")
+    assert "\nanalysed 5 files (" in first.stdout
     assert "5 parsed, rest cached" in first.stdout
     second = runner.invoke(main, args)
     assert second.exit_code == 0, second.output
