@@ -10,6 +10,7 @@ messages separated by NUL on file descriptors 3 and 4), with nothing but the sta
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import subprocess
@@ -66,10 +67,8 @@ class Browser:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
+        with contextlib.suppress(BrowserError, OSError):
             self.send("Browser.close")
-        except (BrowserError, OSError):
-            pass
         try:
             self._proc.wait(10)
         except subprocess.TimeoutExpired:
