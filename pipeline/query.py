@@ -135,11 +135,19 @@ def _source(path: str) -> str:
     return os.path.join(path, "*.parquet") if os.path.isdir(path) else path
 
 
-def connect_run(run: str):
-    """An in-memory DuckDB with one view per table of the run folder."""
+def _connect():
+    """An in-memory DuckDB that resolves table names only to tables: without this, a query naming
+    a table that does not exist would read a Python object of that name in kubetorch's code."""
     import duckdb
 
     con = duckdb.connect()
+    con.execute("SET python_enable_replacements = false")
+    return con
+
+
+def connect_run(run: str):
+    """An in-memory DuckDB with one view per table of the run folder."""
+    con = _connect()
     for name, path in table_paths(check_run(run)).items():
         _create_view(con, name, f"read_parquet({_literal(_source(path))})", path)
     return con
@@ -156,15 +164,13 @@ def _create_view(con, name: str, source: str, where: str) -> None:
 
 def connect_history(history_dir: str):
     """An in-memory DuckDB with one view per table across all releases, plus `releases`."""
-    import duckdb
-
     from pipeline.history import release_dir, releases, table_files
 
     runs = releases(history_dir)
     labels = [r.label for r in runs]
     if not labels:
         fail(f"{history_dir}: the history holds no release")
-    con = duckdb.connect()
+    con = _connect()
     names = sorted({n for label in labels for n in table_paths(release_dir(history_dir, label))})
     for name in names:
         files = table_files(history_dir, name)

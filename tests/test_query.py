@@ -139,7 +139,7 @@ def test_formats(run):
     [
         (
             ("SELEC nonsense",),
-            "query failed: Parser Error: syntax error at or near \"SELEC\" (line 1: 'SELEC')",
+            'query failed: Parser Error: syntax error at or near "SELEC"',
         ),
         (
             ("SELECT * FROM chain",),
@@ -203,3 +203,13 @@ def test_describe_prints_the_descriptions_in_the_parquet_schema(run):
     assert r.output.splitlines()[-1].startswith("chains: One row per chain")
     r = invoke("query", run, "--describe", "nope")
     assert r.exit_code == 1 and "no table 'nope' (tables: accesses, calls," in r.output
+
+
+def test_duckdb_position_is_kept_on_the_line():
+    from pipeline.query import duckdb_message
+
+    error = 'Parser Error: syntax error at or near "SELEC"\n\nLINE 1: SELEC x\n        ^^^^^'
+    assert (
+        duckdb_message(Exception(error))
+        == "Parser Error: syntax error at or near \"SELEC\" (line 1: 'SELEC')"
+    )
