@@ -113,9 +113,9 @@ def describe(chain: dict) -> str:
 
 
 def _step_text(s: dict) -> str:
-    return (
-        f"{s.get('step')}  {short_name(s.get('function'))}  {location(s.get('file'), s.get('line'))}".rstrip()
-    )
+    words, state = s.get("step") or "", s.get("state")
+    words = words.replace(state, short_name(state)) if state else words
+    return f"{words}  {short_name(s.get('function'))}  {location(s.get('file'), s.get('line'))}".rstrip()
 
 
 def step_lines(row: dict, indent: str = "      ") -> list[str]:

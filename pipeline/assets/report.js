@@ -200,9 +200,14 @@
     return { nodes: nodes, edges: edges.map((e) => ({ from: e.from, to: e.to, label: e.label, title: e.title, rows: e.rows })) };
   }
 
+  // a cell whose long Go names may wrap after "/", "." and ")" (a <wbr> there; no text added)
   function cell(row, text, cls) {
     const td = row.insertCell();
-    td.textContent = text;
+    const parts = String(text).split(/(?<=[/.)])/);
+    parts.forEach((part, i) => {
+      if (i) td.appendChild(document.createElement("wbr"));
+      td.appendChild(document.createTextNode(part));
+    });
     if (cls) td.className = cls;
     return td;
   }
@@ -259,7 +264,9 @@
       kind.textContent = s.kind;
       const what = document.createElement("span");
       what.className = "step-text";
-      what.textContent = s.step;
+      // the words after the kind: "register AddEventHandler" shows "AddEventHandler" after "register"
+      const words = s.step.replace(/^return to$/, "return");
+      what.textContent = words.startsWith(s.kind) ? words.slice(s.kind.length).trim() : words;
       const fn = document.createElement("span");
       fn.className = "step-function";
       fn.textContent = s.short;
