@@ -313,7 +313,7 @@ def pipeline_fingerprint() -> str:
     """The code in this package that shapes the stored tables (a cached run is tables)."""
     here = os.path.dirname(os.path.abspath(__file__))
     h = hashlib.blake2b(digest_size=8)
-    for name in ("run.py", "tables.py"):
+    for name in ("run.py", "tables.py", "links.py"):
         with open(os.path.join(here, name), "rb") as f:
             h.update(f.read())
     return h.hexdigest()
@@ -403,7 +403,9 @@ def _analyze(config: RunConfig) -> RunResult:
             for path, facts in sorted(extracted.facts.items())
         ]
         index = build_index(indexed)
-        timer.lap("index", f"{len(index.packages):,} packages, {len(index.funcs):,} functions")
+        timer.lap(
+            "index", f"{len(index.packages):,} packages, {len(index.funcs):,} functions and func literals"
+        )
         summaries, summarized = summarize_stage(index, extracted, cache, executor)
         timer.lap(
             "summarize", f"{summarized:,} packages summarized, {len(summaries) - summarized:,} from the cache"
