@@ -27,6 +27,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash tests/install_browser.sh
+	VENV=$(VENV) bash tests/install_sarif_multitool.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

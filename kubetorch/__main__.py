@@ -10,7 +10,7 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.getcwd():
     if os.path.abspath(os.getcwd()) != here:
         sys.path.pop(0)
 
-from pipeline.cli import main
+from pipeline.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

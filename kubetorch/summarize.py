@@ -1622,6 +1622,7 @@ class _RootAnalyzer(_Base):
         else:
             verb = eff.sink or "create"
         group = eff.group if eff.group is not None else m[2]
+        version = m[3] if group == m[2] else ""  # Evict on PolicyV1beta1() writes core pods/eviction
         resource = eff.resource or m[4] or "*"
         sub = eff.subresource or ""
         if not eff.request and eff.subresource_arg is not None and eff.subresource_arg < len(args):
@@ -1632,11 +1633,12 @@ class _RootAnalyzer(_Base):
         if eff.object_arg is not None and eff.object_arg < len(args):
             gr = self.object_resource(args[eff.object_arg])
             if gr is not None:
-                group, resource = gr[0], gr[1]
+                group, resource, version = gr[0], gr[1], gr[2]
         if eff.kind == "event":
             group = eff.group or ""
             resource = "events"
             sub = ""
+            version = ""
         api = "/".join(x for x in (group, resource, sub) if x)
         if resource == "*":
             api = "*" if not sub else f"*/{sub}"
@@ -1650,7 +1652,7 @@ class _RootAnalyzer(_Base):
             "crstatus": "controller-runtime",
         }.get(m[1], m[1])
         k = len(self.fs.sinks)
-        self.fs.sinks.append(SinkCall(line, verb, api, kind, client))
+        self.fs.sinks.append(SinkCall(line, verb, api, kind, client, version))
         self.flow(sources, self.port(("SK", k)))
 
     # ------------------------------------------------------------ registrations (collector)

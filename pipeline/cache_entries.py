@@ -29,7 +29,10 @@ SCHEMAS: dict[str, pa.Schema] = {
     "accesses": tables.ACCESSES,
     "calls": tables.CALLS,
     "cascades": tables.CASCADES,
+    "api_resources": tables.API_RESOURCES,
 }
+# tables a run has only when the tree gives them (rbac: when RBAC rules can be found)
+OPTIONAL_SCHEMAS: dict[str, pa.Schema] = {"rbac": tables.RBAC}
 
 
 def _complete(obj: Any) -> bool:
@@ -102,10 +105,12 @@ def cached_tables(entry: dict[str, Any]) -> dict[str, pa.Table] | None:
     """The tables of a cached run, or None unless all of them are there, decode and have the
     current schemas (a run missing some would be an output without them)."""
     blobs = entry["tables"]
-    if sorted(blobs) != sorted(SCHEMAS):
+    if not set(SCHEMAS) <= set(blobs) <= set(SCHEMAS) | set(OPTIONAL_SCHEMAS):
         return None
     out: dict[str, pa.Table] = {}
-    for name, schema in SCHEMAS.items():
+    for name, schema in {**SCHEMAS, **OPTIONAL_SCHEMAS}.items():
+        if name not in blobs:
+            continue
         try:
             table = pa.ipc.open_stream(blobs[name]).read_all()
         except (pa.ArrowException, OSError, ValueError):

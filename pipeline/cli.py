@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3
 
+# True when kubetorch is the program (the console script, `python -m kubetorch`), not a library
+# inside another Python program such as a test runner: only then may a signal end the process
+# from its handler (see pipeline/interrupt.py)
+_AS_PROGRAM = [False]
+
 # what an interrupted command leaves in place, said in its one line (others only say they stopped)
 KEPT_ON_INTERRUPT = {
     "analyze": "; previous output left untouched, finished work kept in the cache for the next run",
@@ -83,7 +88,7 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         from cache.store import CacheError
         from pipeline.discover import DiscoverError
         from pipeline.execute import SchedulerError
-        from pipeline.interrupt import Interrupted, say_once, signals_raise
+        from pipeline.interrupt import Interrupted, say_once, signals_handled
         from pipeline.interrupt import message as interrupt_message
         from pipeline.output import OutputError
 
@@ -91,7 +96,7 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         debug = ctx.find_root().params.get("debug", False)
         kept = KEPT_ON_INTERRUPT.get(ctx.info_name or "", "")
         try:
-            with signals_raise(kept):
+            with signals_handled(kept, leave_at_once=_AS_PROGRAM[0]):
                 return fn(*args, **kwargs)
         except (DiscoverError, OutputError, CacheError, SchedulerError) as e:
             raise UserError(str(e)) from e
@@ -193,6 +198,15 @@ def _split_dirs(value: str | None) -> tuple[str, ...] | None:
     help="Report and skip larger files without reading them (10MB, 512k, 2MiB, bytes)  [default: 10MB]",
 )
 @click.option(
+    "--rbac",
+    "rbac_files",
+    multiple=True,
+    type=click.Path(path_type=str),
+    metavar="FILE",
+    help="RBAC YAML (ClusterRole, Role, bindings) to hold the writes against, besides the tree's bootstrap policy; "
+    "repeatable; replaces the config file's `rbac`.",
+)
+@click.option(
     "--config",
     "config_file",
     default=None,
@@ -216,6 +230,7 @@ def analyze(
     include_generated: bool,
     history_dir: str | None,
     max_file_size: str | None,
+    rbac_files: tuple[str, ...],
     config_file: str | None,
     quiet: bool,
 ) -> None:
@@ -226,6 +241,7 @@ def analyze(
     """
     from pipeline import config as file_config
     from pipeline.discover import parse_size
+    from pipeline.rbac import RBACError, check_rbac_files
 
     try:
         found = file_config.load(file_config.find(tree, config_file))
@@ -237,6 +253,11 @@ def analyze(
     except ValueError as e:
         where = "--max-file-size" if max_file_size is not None else f"{found.path}: max_file_size"
         raise UserError(f"{where}: {e}") from e
+    rbac = tuple(rbac_files) or found.rbac  # the command line wins over the file
+    try:
+        check_rbac_files(rbac)
+    except RBACError as e:
+        raise UserError(f"{'--rbac' if rbac_files else f'{found.path}: rbac'}: {e}") from e
     out_guards, history_guards = _check_outputs(tree, out, history_dir, release, cache_dir, no_cache)
     if scheduler:
         from pipeline.execute import check_scheduler
@@ -265,7 +286,7 @@ def analyze(
         quiet=quiet,
         config_file=found.path,
         models=found.models,
-        rbac=found.rbac,
+        rbac_files=rbac,
     )
     result = run_analyze(config)
     for line in result.warnings:
@@ -379,5 +400,12 @@ def _register_optional_commands() -> None:
 
 _register_optional_commands()
 
+
+def run() -> None:
+    """The `kubetorch` program: the console script and `python -m kubetorch` start here."""
+    _AS_PROGRAM[0] = True
+    main(prog_name="kubetorch")
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main(prog_name=os.path.basename(sys.argv[0]))
+    run()

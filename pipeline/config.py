@@ -6,11 +6,12 @@ given on the command line wins over the file.
     include = ["generated"]                      # vendor, testdata, tests, generated
     max_file_size = "10MB"
     models = ["models/extra.toml"]               # model files (paths relative to this file)
-    rbac = ["cluster/rbac"]                      # RBAC manifests: files or folders
+    rbac = ["cluster/rbac"]                      # RBAC manifests: files or folders of them
 
-Every key is checked (unknown keys, wrong types, missing files are one-line errors). `models` and
-`rbac` are carried to RunConfig.models / RunConfig.rbac and the manifest for the stages that read
-them.
+Every key is checked (unknown keys, wrong types, missing files are one-line errors). `rbac` feeds
+the RBAC check as `--rbac` does (RunConfig.rbac_files; a folder gives its `*.yaml` and `*.yml`
+files; `--rbac` on the command line replaces the key). `models` is carried to RunConfig.models and
+the manifest; no stage reads it yet.
 """
 
 from __future__ import annotations
@@ -71,6 +72,17 @@ def _paths(path: str, key: str, value: Any, dirs_ok: bool) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _yaml_files(paths: tuple[str, ...]) -> tuple[str, ...]:
+    """Each file as given, each folder as its YAML files (sorted, not recursive)."""
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            out += [os.path.join(p, n) for n in sorted(os.listdir(p)) if n.endswith((".yaml", ".yml"))]
+        else:
+            out.append(p)
+    return tuple(out)
+
+
 def load(path: str | None) -> FileConfig:
     """The checked contents of the config file at `path` (an empty config for None)."""
     if path is None:
@@ -103,5 +115,5 @@ def load(path: str | None) -> FileConfig:
         include=include,
         max_file_size=size,
         models=_paths(path, "models", doc.get("models", []), dirs_ok=False),
-        rbac=_paths(path, "rbac", doc.get("rbac", []), dirs_ok=True),
+        rbac=_yaml_files(_paths(path, "rbac", doc.get("rbac", []), dirs_ok=True)),
     )

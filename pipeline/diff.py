@@ -235,6 +235,8 @@ def _diff(a: str, b: str, history: str | None, fmt: str, out: str | None) -> boo
             f"{n['path-changed']} path changed"
         )
         return bool(changes)
+    if fmt == "sarif":
+        return _diff_sarif(changes, b, history, out)
     text = {"json": format_json, "csv": lambda c, _a, _b: format_csv(c), "table": format_table}[fmt](
         changes, a, b
     )
@@ -242,6 +244,27 @@ def _diff(a: str, b: str, history: str | None, fmt: str, out: str | None) -> boo
         write_text(text, out)
     else:
         click.echo(text, nl=False)
+    return bool(changes)
+
+
+def _diff_sarif(changes: list[dict], b: str, history: str | None, out: str | None) -> bool:
+    """The chains B adds, as SARIF results marked new (pipeline/sarif.py)."""
+    from pipeline.exports import write_output
+    from pipeline.output import read_manifest
+    from pipeline.sarif import dumps, is_sarif_by_kubetorch, sarif_log
+
+    if history is not None:
+        from pipeline.history import release_dir
+
+        manifest = read_manifest(release_dir(history, b))
+    else:
+        manifest = read_manifest(b)
+    added = [
+        {k: v for k, v in c.items() if k not in ("change", "old_path")}
+        for c in changes
+        if c["change"] == "added"
+    ]
+    write_output(out or "-", dumps(sarif_log(added, manifest, baseline="new")), is_sarif_by_kubetorch)
     return bool(changes)
 
 
@@ -257,10 +280,11 @@ def _diff(a: str, b: str, history: str | None, fmt: str, out: str | None) -> boo
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "csv", "parquet"]),
+    type=click.Choice(["table", "json", "csv", "parquet", "sarif"]),
     default="table",
     show_default=True,
-    help="table for people; json, csv or parquet (full values) for programs.",
+    help="table for people; json, csv or parquet (full values) for programs; "
+    "sarif: the chains B adds, as SARIF 2.1.0 results marked new.",
 )
 @click.option(
     "--out",

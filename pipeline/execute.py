@@ -14,13 +14,30 @@ import signal
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from pipeline.interrupt import Interrupted, children_ignore_sigint
+from pipeline.interrupt import Interrupted, add_cleanup, children_ignore_sigint, remove_cleanup
 from pipeline.progress import Progress
 
 # below this many tasks, starting worker processes costs more than it saves
 INLINE_TASK_LIMIT = 4
 # seconds a clean-up may wait for the cluster (an interrupted run must end within seconds)
 CLOSE_TIMEOUT = 2
+
+
+def _start_resource_tracker_quietly() -> None:
+    """multiprocessing's resource tracker (a process of its own, shared by the workers) writes to
+    the stderr it was started with; its only words are a warning, on an interrupted run, that it
+    cleaned up the semaphores the killed workers left. It does that cleaning either way, so it is
+    started with stderr on /dev/null."""
+    from multiprocessing import resource_tracker
+
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 class SchedulerError(Exception):
@@ -129,6 +146,7 @@ class Executor:
         else:
             from distributed import LocalCluster
 
+            _start_resource_tracker_quietly()
             with children_ignore_sigint():
                 self._cluster = LocalCluster(
                     n_workers=self.jobs,
@@ -136,9 +154,12 @@ class Executor:
                     processes=True,
                     dashboard_address=":0",  # a free port: the scheduler always serves some HTTP routes
                     memory_limit=0,
-                    silence_logs=logging.ERROR,
+                    # a worker's own errors (a lost heartbeat while closing) say nothing to a user:
+                    # a failed task comes back as its exception
+                    silence_logs=logging.CRITICAL,
                     worker_class="distributed.Nanny",
                 )
+            add_cleanup(self._kill_local_workers)
             self._client = Client(self._cluster)
         self.used_cluster = True
         return self._client
@@ -151,10 +172,11 @@ class Executor:
             self._kill_local_workers()
         if self._client is not None:
             with contextlib.suppress(Exception):
-                self._client.close(timeout=CLOSE_TIMEOUT)
+                self._client.close(timeout=CLOSE_TIMEOUT if interrupted else None)
         if self._cluster is not None:
             with contextlib.suppress(Exception):
-                self._cluster.close(timeout=CLOSE_TIMEOUT)
+                self._cluster.close(timeout=CLOSE_TIMEOUT if interrupted else None)
+        remove_cleanup(self._kill_local_workers)
         self._client = self._cluster = None
 
     def __enter__(self) -> Executor:

@@ -133,13 +133,20 @@ def is_output_dir(path: str) -> bool:
     return isinstance(doc, dict) and doc.get("tool") == "kubetorch"
 
 
-def is_kubetorch_file(path: str) -> bool:
-    """A regular file that carries kubetorch's mark in one of the formats kubetorch writes."""
+# how much of an existing file a format's own recogniser (`is_ours`) is shown
+OURS_HEAD_BYTES = 8_000_000
+
+
+def is_kubetorch_file(path: str, is_ours: Callable[[bytes], bool] | None = None) -> bool:
+    """A regular file that carries kubetorch's mark in one of the formats kubetorch writes, or that
+    the writer's own recogniser `is_ours` (given the file's first bytes) knows as its output."""
     try:
         with open(path, "rb") as f:
-            head = f.read(4096)
+            head = f.read(OURS_HEAD_BYTES if is_ours is not None else 4096)
     except OSError:
         return False
+    if is_ours is not None and is_ours(head):
+        return True
     if head.startswith(b"PAR1"):
         try:
             meta = pq.read_schema(path).metadata or {}
@@ -173,7 +180,9 @@ def claim_output_dir(path: str, protected: Iterable[Guard] = ()) -> str:
     )
 
 
-def claim_output_file(path: str, protected: Iterable[Guard] = ()) -> str:
+def claim_output_file(
+    path: str, protected: Iterable[Guard] = (), is_ours: Callable[[bytes], bool] | None = None
+) -> str:
     """The absolute path of a file kubetorch may overwrite, or OutputError saying why not."""
     target = os.path.abspath(path)
     _check_guards(target, protected, "overwrite")
@@ -185,7 +194,7 @@ def claim_output_file(path: str, protected: Iterable[Guard] = ()) -> str:
         raise OutputError(f"{target}: is a directory; refusing to overwrite it")
     if not os.path.isfile(target):
         raise OutputError(f"{target}: exists and is not a regular file; refusing to overwrite it")
-    if is_kubetorch_file(target):
+    if is_kubetorch_file(target, is_ours):
         return target
     raise OutputError(f"{target}: exists and was not written by kubetorch; refusing to overwrite it")
 
@@ -473,10 +482,16 @@ def remove_output_dir(out: str, protected: Iterable[Guard] = ()) -> str:
     return out
 
 
-def write_file_atomically(path: str, write: Callable[[str], None], protected: Iterable[Guard] = ()) -> str:
+def write_file_atomically(
+    path: str,
+    write: Callable[[str], None],
+    protected: Iterable[Guard] = (),
+    is_ours: Callable[[bytes], bool] | None = None,
+) -> str:
     """Call write(tmp) for a file in a temporary sibling folder, then rename it over `path`:
-    readers see the old file or the new one, never half of one. Returns the absolute path."""
-    target = claim_output_file(path, protected)
+    readers see the old file or the new one, never half of one. Returns the absolute path.
+    `is_ours` recognises the writer's own earlier output (see claim_output_file)."""
+    target = claim_output_file(path, protected, is_ours)
     parent = os.path.dirname(target)
     try:
         os.makedirs(parent, exist_ok=True)

@@ -113,6 +113,21 @@ FROM cascades WHERE to_component ILIKE '%' || $component || '%'
 ORDER BY to_component, from_component, api_resource, event, handler""",
         params={"component": ""},
     ),
+    NamedQuery(
+        "event-only-endpoints",
+        "Which API endpoints are reached only by controllers reacting to events (every call site in the"
+        " tree is on a chain, none is reached directly by a command, a start-up path or a user tool)?",
+        """WITH reached AS (
+  SELECT operation_id, min(endpoint) AS endpoint, count(*) AS call_sites, bool_and(on_chain) AS only_on_chains
+  FROM sinks WHERE operation_id IS NOT NULL GROUP BY operation_id)
+SELECT r.operation_id, r.endpoint, r.call_sites, count(DISTINCT c.component) AS components,
+       list(DISTINCT c.informer_resource || ' ' || c.event ORDER BY c.informer_resource || ' ' || c.event)
+         AS triggered_by
+FROM reached r JOIN chains c ON c.operation_id = r.operation_id
+WHERE r.only_on_chains
+GROUP BY r.operation_id, r.endpoint, r.call_sites
+ORDER BY components DESC, r.operation_id""",
+    ),
 )
 
 

@@ -28,7 +28,7 @@ from kubetorch.index import IndexedFile, ProgramIndex, build_index
 from kubetorch.ir import FileFacts
 from kubetorch.models import MODELS_FILE, load_models
 from kubetorch.summary import PackageSummary
-from pipeline import tables
+from pipeline import apiops, tables
 from pipeline.cache_entries import cached_tables, open_cache
 from pipeline.discover import FileProblem, SourceFile, Tree, discover, file_sha, spell
 from pipeline.discover import Options as DiscoverOptions
@@ -53,10 +53,11 @@ class RunConfig:
     discover: DiscoverOptions = field(default_factory=DiscoverOptions)
     quiet: bool = False
     config_file: str | None = None  # the kubetorch.toml read, if any
-    # from the config file, checked to exist; carried to the manifest and the run key for the
-    # stages that read model files and RBAC manifests
+    # model files from the config file, checked to exist; carried to the manifest and the run key
+    # (no stage reads them yet)
     models: tuple[str, ...] = ()
-    rbac: tuple[str, ...] = ()
+    # RBAC YAML (ClusterRole, Role, bindings) besides the tree's own: --rbac, else the config file's
+    rbac_files: tuple[str, ...] = ()
 
 
 @dataclass
@@ -214,9 +215,11 @@ def extract_stage(tree: Tree, cache: ResultCache | None, executor: Executor) -> 
             sha: (declarations_only(v) if v is not None else None, d, e) for sha, (v, d, e) in done.items()
         }
         if cache is not None:
-            # stored as each batch arrives, so an interrupted run keeps every file it finished
-            cache.put_many("extract", fp, done.items())
-            cache.put_many("decl", fp, done_decls.items())
+            # stored as each batch arrives (both stages in one transaction), so an interrupted run
+            # keeps every file it finished
+            with cache.batch():
+                cache.put_many("extract", fp, done.items())
+                cache.put_many("decl", fp, done_decls.items())
         by_sha.update(done)
         decls.update(done_decls)
     for f in missing:
@@ -313,23 +316,27 @@ def pipeline_fingerprint() -> str:
     """The code in this package that shapes the stored tables (a cached run is tables)."""
     here = os.path.dirname(os.path.abspath(__file__))
     h = hashlib.blake2b(digest_size=8)
-    for name in ("run.py", "tables.py", "links.py"):
+    for name in ("run.py", "tables.py", "links.py", "apiops.py", "rbac.py"):
         with open(os.path.join(here, name), "rb") as f:
             h.update(f.read())
     return h.hexdigest()
 
 
-def run_key(tree: Tree, config: RunConfig) -> str:
-    """Everything a run's tables depend on: the files, the options, the analyzer's code."""
+def run_key(tree: Tree, config: RunConfig, spec_sha: str | None = None) -> str:
+    """Everything a run's tables depend on: the files, the options, the analyzer's code, the
+    tree's OpenAPI spec (operation ids) and its RBAC files."""
     opts = config.discover
     files = sorted((f.path, f.sha, f.import_path, f.error) for f in tree.files)
     code = (analysis_fingerprint(), pipeline_fingerprint())
-    inputs = tuple((p, _content_sha(p)) for p in (*config.models, *config.rbac))
-    return file_sha(repr((code, config.release, opts, tree.dirs, tree.modules, files, inputs)).encode())
+    models = tuple((p, _content_sha(p)) for p in config.models)
+    rbac = (config.rbac_files, rbac_digest(config))
+    return file_sha(
+        repr((code, config.release, opts, tree.dirs, tree.modules, files, spec_sha, rbac, models)).encode()
+    )
 
 
 def _content_sha(path: str) -> str:
-    """A model or RBAC file's content hash (a folder's: its path only)."""
+    """A model file's content hash (empty when it cannot be read)."""
     try:
         with open(path, "rb") as f:
             return file_sha(f.read())
@@ -367,6 +374,37 @@ def analyze(config: RunConfig) -> RunResult:
             gc.enable()
 
 
+def rbac_table(config: RunConfig, out_tables: dict[str, pa.Table], counts: dict[str, Any]) -> pa.Table | None:
+    """The rbac table, when the tree or --rbac holds RBAC rules (its counts go into `counts`)."""
+    from pipeline.rbac import STATUS_FORBIDDEN, STATUS_NO_ROLE, STATUS_UNREACHED, rbac_rows
+
+    rows = rbac_rows(config.tree, out_tables, config.rbac_files)
+    if rows is None:
+        return None
+    for key, status in (
+        ("rbac_forbidden", STATUS_FORBIDDEN),
+        ("rbac_no_role", STATUS_NO_ROLE),
+        ("rbac_unreached", STATUS_UNREACHED),
+    ):
+        counts[key] = sum(1 for r in rows if r["status"] == status)
+    return tables.rbac_table(rows)
+
+
+def rbac_digest(config: RunConfig) -> str:
+    """The bytes of every RBAC file the rbac table reads (part of the run key)."""
+    from pipeline.rbac import policy_files
+
+    h = hashlib.blake2b(digest_size=16)
+    for path in policy_files(config.tree, config.rbac_files):
+        h.update(os.fsencode(path) + b"\0")
+        try:
+            with open(path, "rb") as f:
+                h.update(f.read())
+        except OSError as e:
+            h.update(f"unreadable: {e.strerror}".encode())
+    return h.hexdigest()
+
+
 def _analyze(config: RunConfig) -> RunResult:
     timer = Timer(StageLog(config.quiet))
     started = _dt.datetime.now(_dt.timezone.utc)
@@ -377,7 +415,8 @@ def _analyze(config: RunConfig) -> RunResult:
     if cache is not None and tree.read:
         cache.put("stat-memo", "2", memo_key, tree.memo)
     timer.lap("discover", f"{len(tree.files):,} files ({tree.read:,} read)")
-    key = run_key(tree, config)
+    spec = apiops.read_spec(tree.root)
+    key = run_key(tree, config, spec.sha)
     if cache is not None:
         hit = cache.get("run", "1", key)
         reused = _from_cached_run(hit, tree, config, started, timer) if hit is not None else None
@@ -387,6 +426,8 @@ def _analyze(config: RunConfig) -> RunResult:
         if hit is not None:
             cache.discard("run", "1", key)
     problems: list[Problem] = [Problem(f.path, f.error) for f in tree.problems]
+    if spec.error:
+        problems.append(Problem(spec.path, f"OpenAPI spec {spec.error}; operation ids derived without it"))
     with Executor(config.jobs, config.scheduler, quiet=config.quiet) as executor:
         extracted = extract_stage(tree, cache, executor)
         cached_files = len(extracted.facts) + len(extracted.errors) - len(extracted.full)
@@ -436,17 +477,24 @@ def _analyze(config: RunConfig) -> RunResult:
         facts = extracted.facts.get(f.path)
         error = f.error or extracted.errors.get(f.path, "")
         file_rows.append(tables.file_row(f.path, f.import_path, f.sha, f.size, f.generated, facts, error))
+    types = tables.types_table(index)
+    type_rows = types.select(["package", "name", "kind", "file", "line", "embeds"]).to_pylist()
+    catalog = apiops.tree_catalog(tree.root, spec, type_rows, models)
+    endpoints = apiops.sink_endpoints(program, catalog)
     out_tables = {
         "files": tables.files_table(file_rows),
         "packages": tables.packages_table(index, modules_of, lines_of),
-        "types": tables.types_table(index),
+        "types": types,
         "functions": tables.functions_table(index),
         "handlers": tables.handlers_table(handlers),
-        "chains": tables.chains_table(composed.chains, config.release, program, snippets(tree.files)),
-        "sinks": tables.sinks_table(program, composed.on_chain),
+        "chains": tables.chains_table(
+            composed.chains, config.release, program, snippets(tree.files), endpoints
+        ),
+        "sinks": tables.sinks_table(program, composed.on_chain, endpoints),
         "accesses": tables.accesses_table(program),
         "calls": tables.calls_table(program),
         "cascades": tables.cascades_table(composed.chains, handlers),
+        "api_resources": tables.api_resources_table(catalog),
     }
     timer.lap("tables", f"{sum(t.num_rows for t in out_tables.values()):,} rows in {len(out_tables)} tables")
     counts = {
@@ -464,6 +512,10 @@ def _analyze(config: RunConfig) -> RunResult:
         "sinks": out_tables["sinks"].num_rows,
         "skipped": tree.skipped,
     }
+    rbac = rbac_table(config, out_tables, counts)
+    if rbac is not None:
+        out_tables["rbac"] = rbac
+    timer.lap("rbac", f"{rbac.num_rows:,} rows" if rbac is not None else "no RBAC rules found")
     manifest = {
         "tool": "kubetorch",
         "tool_version": __version__,
@@ -477,6 +529,7 @@ def _analyze(config: RunConfig) -> RunResult:
         "options": _options(config, cache),
         "cluster_started": used_cluster,
         "counts": counts,
+        "api_operations": apiops.manifest_entry(spec, catalog, endpoints.values()),
         "timings": timer.timings,
         "python": platform.python_version(),
         "partial": bool(problems),
@@ -509,7 +562,7 @@ def _options(config: RunConfig, cache: ResultCache | None) -> dict[str, Any]:
         "cache": cache.directory if cache is not None else None,
         "config": config.config_file,
         "models": list(config.models),
-        "rbac": list(config.rbac),
+        "rbac": list(config.rbac_files),
     }
 
 

@@ -279,6 +279,18 @@ CHAINS = declare(
         Column("registration_line", I32, "line of the AddEventHandler call"),
         Column("sink_file", S, "file of the API call"),
         Column("sink_line", I32, "line of the API call"),
+        Column(
+            "operation_id",
+            S,
+            "the OpenAPI operation of the write, as apisnoop names it (`createCoreV1NamespacedPodBinding`; "
+            "update is `replace...`, apply is `patch...`); null for a resource known only at run time "
+            "or not served (README, *API operations*)",
+        ),
+        Column(
+            "endpoint",
+            S,
+            "`VERB path template` of that operation (`POST /api/v1/namespaces/{namespace}/pods/{name}/binding`)",
+        ),
     ],
 )
 
@@ -294,6 +306,14 @@ SINKS = declare(
         Column("kind", S, "write, or event (an event recorder)"),
         Column("client", S, "typed, dynamic, metadata, rest, events, controller-runtime"),
         Column("on_chain", B, "whether any chain reaches it"),
+        Column(
+            "api_version",
+            S,
+            "the version of the client making the call (`CoreV1()` is `v1`), or for a call that names "
+            "none (event recorders, REST clients) the resource's preferred served version",
+        ),
+        Column("operation_id", S, "the OpenAPI operation of the write, as in chains"),
+        Column("endpoint", S, "`VERB path template` of that operation, as in chains"),
     ],
 )
 
@@ -347,6 +367,60 @@ CASCADES = declare(
         Column("informer_resource", S, "the resource its informer watches"),
         Column("event", S, "the event the write causes"),
         Column("handler", S, "the handler that runs"),
+    ],
+)
+
+API_RESOURCES = declare(
+    "api_resources",
+    "The API resources the tree declares, with their Kind and scope: from the tree's "
+    "`api/openapi-spec/swagger.json` (the `x-kubernetes-group-version-kind` of the object's own paths), "
+    "or from a Go API type: a `+genclient` or kubebuilder root struct embedding TypeMeta and ObjectMeta "
+    "in a `.../<group>/<version>` package, cluster-scoped with `+genclient:nonNamespaced` or "
+    "`+kubebuilder:resource:scope=Cluster`, named by `+resourceName=` or the code generators' plural.",
+    [
+        Column("group", S, "the API group, empty for the core group"),
+        Column("version", S, "the API version (`v1`, `v1beta1`)"),
+        Column("resource", S, "the resource's plural name (`pods`)"),
+        Column("kind", S, "its Kind (`Pod`)"),
+        Column("namespaced", B, "whether its objects live in a namespace"),
+        Column("source", S, "where the Kind and scope were read: `openapi` or `types`"),
+    ],
+)
+
+RBAC = declare(
+    "rbac",
+    "Only when the tree has the RBAC bootstrap policy "
+    "(`plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata/*.yaml`) or RBAC files are given "
+    "(`--rbac`, or `rbac` in the config file): one row per (component, api_verb, api_resource) a chain "
+    "writes, and one per write rule of the component's role that no chain reaches (README, *RBAC*).",
+    [
+        Column("component", S, "the chain's component"),
+        Column("account", S, "`ServiceAccount:NS/NAME` or `User:NAME` the write is made as"),
+        Column(
+            "account_source", S, "where that account was found (the client builder call, models.toml, ...)"
+        ),
+        Column("kind", S, "`write` or `event` (a chain's write), `rule` (a write rule of the role)"),
+        Column("api_verb", S, "the write's verb, or the rule's"),
+        Column("api_resource", S, "the write's `group/resource[/subresource]`, or the rule's"),
+        Column(
+            "status",
+            S,
+            "`allowed`, `forbidden` (no rule allows it), `no role` (no account, or no binding names it), "
+            "`unreached` (a rule no chain reaches)",
+        ),
+        Column("role", S, "the role whose rule allows the write, or that holds the unreached rule"),
+        Column("rule", S, "that rule"),
+        Column("rule_source", S, "`file:line` of the rule in the RBAC YAML"),
+        Column("chain_id", S, "a chain with that write (the shortest witness; `chains OUT --explain ID`)"),
+        Column("sink_function", S, "the function holding that chain's API call"),
+        Column("sink_file", S, "its file"),
+        Column("sink_line", I32, "the line of the API call"),
+        Column(
+            "note",
+            S,
+            "conditions of an allowed write (`only for names [...]`, `namespace kube-system`, some "
+            "resources of a run-time `*`) or why there is no role",
+        ),
     ],
 )
 
@@ -649,10 +723,21 @@ def _no_snippet(file: str, line: int) -> str | None:
     return None
 
 
-def chains_table(chains, release: str, program=None, snippet: SnippetOf = _no_snippet) -> pa.Table:
+def _endpoint_columns(resolution) -> dict[str, Any]:
+    """operation_id and endpoint of a pipeline.apiops.Resolution (null when it has none)."""
+    ep = resolution.endpoint if resolution is not None else None
+    return {"operation_id": ep.operation_id if ep else None, "endpoint": ep.text if ep else None}
+
+
+def chains_table(
+    chains, release: str, program=None, snippet: SnippetOf = _no_snippet, endpoints: dict | None = None
+) -> pa.Table:
     """ChainRows (kubetorch.compose) with the run's release: state names qualified, path steps and
-    reads as structs; every other column is the row's attribute of the same name."""
+    reads as structs, the operation of the write from `endpoints` (pipeline.apiops.sink_endpoints,
+    keyed (sink_function, sink_line, verb, resource)); every other column is the row's attribute of
+    the same name."""
     names = StateNames(program) if program is not None else None
+    endpoints = endpoints or {}
     columns = columns_of(CHAINS)
     rows = []
     for c in chains:
@@ -663,6 +748,7 @@ def chains_table(chains, release: str, program=None, snippet: SnippetOf = _no_sn
             "shared_state": state,
             "path": [step_row(s, c, state, names, snippet) for s in c.path],
             "reads": read_rows(c, program),
+            **_endpoint_columns(endpoints.get((c.sink_function, c.sink_line, c.api_verb, c.api_resource))),
         }
         rows.append(_row(columns, c, known))
     return pa.Table.from_pylist(rows, schema=CHAINS)
@@ -678,13 +764,22 @@ def link_steps(chains: pa.Table, url_of: Callable[[str, int], str | None]) -> pa
     return pa.Table.from_pylist(rows, schema=chains.schema)
 
 
-def sinks_table(program, on_chain: set) -> pa.Table:
-    """Each SinkCall of every function: its attributes (or `source`), with the function's name and file."""
+def sinks_table(program, on_chain: set, endpoints: dict | None = None) -> pa.Table:
+    """Each SinkCall of every function: its attributes (or `source`), with the function's name and
+    file and the operation of the write from `endpoints` (as in chains_table)."""
     columns = columns_of(SINKS)
+    endpoints = endpoints or {}
     rows = []
     for qname, fs in sorted(program.functions.items()):
         for k, s in enumerate(fs.sinks):
-            known = {"sink_function": qname, "sink_file": fs.file, "on_chain": (qname, k) in on_chain}
+            resolution = endpoints.get((qname, s.line, s.verb, s.resource))
+            known = {
+                "sink_function": qname,
+                "sink_file": fs.file,
+                "on_chain": (qname, k) in on_chain,
+                "api_version": (resolution.version if resolution is not None else s.version) or None,
+                **_endpoint_columns(resolution),
+            }
             rows.append(_row(columns, s, known))
     return pa.Table.from_pylist(rows, schema=SINKS)
 
@@ -730,6 +825,18 @@ def cascades_table(chains, handlers) -> pa.Table:
         ),
         schema=CASCADES,
     )
+
+
+def api_resources_table(catalog) -> pa.Table:
+    """The resources of a pipeline.apiops.ApiCatalog (each column its attribute), sorted."""
+    columns = columns_of(API_RESOURCES)
+    rows = [_row(columns, r, {}) for _, r in sorted(catalog.resources.items())]
+    return pa.Table.from_pylist(rows, schema=API_RESOURCES)
+
+
+def rbac_table(rows: list[dict]) -> pa.Table:
+    """pipeline.rbac rows: every column of RBAC, by name."""
+    return pa.Table.from_pylist([{n: r.get(n) for n in RBAC.names} for r in rows], schema=RBAC)
 
 
 # ---------------------------------------------------------------- documentation

@@ -68,16 +68,27 @@ def test_usage_error_messages(args, message):
     assert r.output.startswith(f"kubetorch: error: {message}")
 
 
-@pytest.mark.parametrize("command", ["chains", "handlers", "query", "report", "cascades"])
+READ_COMMANDS = ["chains", "handlers", "query", "report", "cascades", "rbac", "sarif", "export graph", "plan"]
+
+
+@pytest.mark.parametrize("command", READ_COMMANDS)
 def test_read_commands_take_the_run_first(tmp_path, command):
     run = make_run(str(tmp_path / "run"), [chain()])
     extra = {
         "query": ["SELECT count(*) FROM chains"],
         "report": ["--html", str(tmp_path / "r.html")],
         "cascades": ["--from", "Controller"],
+        "sarif": ["-o", "-"],
     }.get(command, [])
-    r = invoke(command, run, *extra)
+    r = invoke(*command.split(), run, *extra)
     assert r.exit_code == 0, r.output
+    # the same run as a release of a history
+    hist = tmp_path / "hist"
+    assert invoke("history", "add", run, "--history", str(hist), "--release", "v1").exit_code == 0
+    r = invoke(*command.split(), "--history", str(hist), "v1", *extra)
+    assert r.exit_code == 0, r.output
+    r = invoke(*command.split(), str(tmp_path / "nowhere"), *extra)
+    assert r.exit_code == 1 and r.output == f"kubetorch: error: {tmp_path / 'nowhere'}: no such folder\n"
 
 
 # ---------------------------------------------------------------- config file
@@ -90,10 +101,16 @@ def analyse(tree, *args: str):
     return r, manifest
 
 
+ROLE = (
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: demo}\n"
+    'rules: [{apiGroups: [""], resources: [pods], verbs: [create]}]\n'
+)
+
+
 def test_config_in_the_tree(tmp_path):
     tree = tmp_path / "tree"
     write_files(tree, GO_FILES)
-    (tmp_path / "rbac").mkdir()
+    write_files(tmp_path / "rbac", {"role.yaml": ROLE, "README.md": "not YAML\n"})
     (tmp_path / "models.toml").write_text("# models\n")
     (tree / "kubetorch.toml").write_text(
         'dirs = ["pkg", "cmd"]\ninclude = ["generated"]\nmax_file_size = "1MB"\n'
@@ -105,9 +122,27 @@ def test_config_in_the_tree(tmp_path):
     options = manifest["options"]
     assert options["include_generated"] and options["max_file_size"] == 1_000_000
     assert options["config"] == str(tree / "kubetorch.toml")
-    assert options["models"] == [str(tmp_path / "models.toml")] and options["rbac"] == [
-        str(tmp_path / "rbac")
-    ]
+    # the folder stands for its YAML files, which feed the RBAC check as --rbac does
+    assert options["models"] == [str(tmp_path / "models.toml")]
+    assert options["rbac"] == [str(tmp_path / "rbac" / "role.yaml")]
+    assert (tree.parent / "out" / "rbac.parquet").exists()
+
+
+def test_rbac_on_the_command_line_wins_over_the_config_file(tmp_path):
+    tree = tmp_path / "tree"
+    write_files(tree, GO_FILES)
+    write_files(tmp_path, {"a.yaml": ROLE, "b.yaml": ROLE, "bad.yaml": "kind: ConfigMap\n"})
+    (tree / "kubetorch.toml").write_text('rbac = ["../a.yaml"]\n')
+    r, manifest = analyse(tree, "--rbac", str(tmp_path / "b.yaml"))
+    assert r.exit_code == 0, r.output
+    assert manifest["options"]["rbac"] == [str(tmp_path / "b.yaml")]
+    (tree / "kubetorch.toml").write_text('rbac = ["../bad.yaml"]\n')
+    r, manifest = analyse(tree)
+    assert r.exit_code == 1 and r.output.count("\n") == 1
+    assert r.output.startswith(
+        f"kubetorch: error: {tree / 'kubetorch.toml'}: rbac: {tmp_path / 'bad.yaml'}: "
+    )
+    assert "no ClusterRole, Role, ClusterRoleBinding or RoleBinding" in r.output
 
 
 def test_command_line_wins_and_config_option(tmp_path):
@@ -154,7 +189,7 @@ def test_missing_config_file(tmp_path):
 # ---------------------------------------------------------------- progress
 
 
-STAGES = ("discover", "extract", "index", "summarize", "collect", "compose", "tables", "write")
+STAGES = ("discover", "extract", "index", "summarize", "collect", "compose", "tables", "rbac", "write")
 
 
 def test_one_line_per_stage_with_its_time_in_logs(tmp_path):

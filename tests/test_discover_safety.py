@@ -339,12 +339,12 @@ def deny_listing(monkeypatch, name: str) -> None:
 
 def test_unlistable_folder_is_reported_like_an_unreadable_file(tree, tmp_path, monkeypatch):
     write_files(tree, {"p/locked/secret.go": "package locked\n\nfunc Secret() {}\n"})
-    deny_listing(monkeypatch, "locked")
     out = tmp_path / "out"
-    result = analyze(tree, out)
+    with monkeypatch.context() as denied:  # undoes only the listing refusal, not the private cache
+        deny_listing(denied, "locked")
+        result = analyze(tree, out)
     assert_one_bad_file(result, out, "p/locked", "unreadable", "unreadable folder: Permission denied")
     # the folder is listed again next run (the problem is not cached)
-    monkeypatch.undo()
     result = analyze(tree, out)
     assert result.exit_code == 0, result.output
     assert "p/locked/secret.go" in file_rows(out)

@@ -77,8 +77,8 @@ def test_history_views_have_release(history):
 
 
 def test_there_are_ten_named_queries():
-    assert len(NAMED) == 10
-    assert len({q.name for q in NAMED}) == 10
+    assert len(NAMED) == 11
+    assert len({q.name for q in NAMED}) == 11
     assert all(q.question.endswith("?") or "?" in q.question for q in NAMED)
 
 
@@ -118,7 +118,7 @@ def test_named_answers(run, history):
 def test_list(run):
     r = invoke("query", "--list")
     assert r.exit_code == 0
-    assert len(r.output.splitlines()) == 10
+    assert len(r.output.splitlines()) == 11
     assert "status-on-pod-update" in r.output
 
 
@@ -202,7 +202,7 @@ def test_describe_prints_the_descriptions_in_the_parquet_schema(run):
     assert r.output.splitlines()[0].split() == ["column", "type", "description"]
     assert r.output.splitlines()[-1].startswith("chains: One row per chain")
     r = invoke("query", run, "--describe", "nope")
-    assert r.exit_code == 1 and "no table 'nope' (tables: accesses, calls," in r.output
+    assert r.exit_code == 1 and "no table 'nope' (tables: accesses, api_resources, calls," in r.output
 
 
 def test_duckdb_position_is_kept_on_the_line():

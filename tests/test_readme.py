@@ -50,15 +50,33 @@ def test_one_name_for_one_thing() -> None:
     assert {k: v for k, v in types.items() if len(v) > 1} == {}
     # the join keys between the tables
     for name, columns in {
-        "chains": ("sink_function", "shared_state", "registration_file", "registration_line", "component"),
-        "sinks": ("sink_function", "api_verb", "api_resource"),
+        "chains": (
+            "sink_function",
+            "shared_state",
+            "registration_file",
+            "registration_line",
+            "component",
+            "operation_id",
+        ),
+        "sinks": ("sink_function", "api_verb", "api_resource", "operation_id"),
         "handlers": ("registration_file", "registration_line", "component", "handler"),
         "accesses": ("shared_state", "function", "file"),
         "files": ("file", "package"),
         "packages": ("package",),
         "functions": ("qualified_name", "package", "file"),
+        "rbac": ("component", "chain_id", "sink_function", "sink_file", "sink_line"),
     }.items():
         assert set(columns) <= set(tables.TABLES[name].schema.names), name
+
+
+def test_every_table_of_a_run_is_declared() -> None:
+    """The tables a run writes (always or when the tree gives them) are the declared ones, so each
+    is in the generated README docs."""
+    from pipeline.cache_entries import OPTIONAL_SCHEMAS, SCHEMAS
+
+    assert set(SCHEMAS) | set(OPTIONAL_SCHEMAS) == set(tables.TABLES)
+    for name, schema in {**SCHEMAS, **OPTIONAL_SCHEMAS}.items():
+        assert schema is tables.TABLES[name].schema
 
 
 @pytest.mark.parametrize("query", NAMED, ids=[q.name for q in NAMED])

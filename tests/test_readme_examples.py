@@ -15,6 +15,12 @@ from runfixtures import invoke
 from pipeline.runs import rows
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# a Kubernetes tree has its RBAC bootstrap policy here (the `rbac` table's source); the demo gets one
+BOOTSTRAP = "plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata/controller-roles.yaml"
+ROLE = (
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: demo}\n"
+    'rules: [{apiGroups: [""], resources: [pods], verbs: [create]}]\n'
+)
 
 
 def blocks(kind: str) -> list[str]:
@@ -47,6 +53,8 @@ def test_the_readme_has_examples():
 def test_every_readme_example_runs(tmp_path, monkeypatch):
     tree = tmp_path / "kubernetes"
     shutil.copytree(os.path.join(REPO, "demo"), tree)
+    (tree / BOOTSTRAP).parent.mkdir(parents=True)
+    (tree / BOOTSTRAP).write_text(ROLE)
     (config_text,) = [b for b in blocks("toml") if b.startswith("# nightly.toml")]
     (tmp_path / "nightly.toml").write_text(config_text)
     config = tomllib.loads(config_text)
@@ -55,6 +63,7 @@ def test_every_readme_example_runs(tmp_path, monkeypatch):
         (tmp_path / path).write_text("# more models\n")
     for path in config["rbac"]:
         (tmp_path / path).mkdir(parents=True, exist_ok=True)
+        (tmp_path / path / "role.yaml").write_text(ROLE)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KUBETORCH_CACHE", str(tmp_path / "kcache"))
     for line in commands():
@@ -76,5 +85,7 @@ def test_examples_use_the_documented_shape(line):
     """The run folder (or --history) comes first; no spelling the README no longer documents."""
     assert "--run " not in line
     words = line.split()
-    if words[1] in ("chains", "handlers", "query", "report", "cascades") and "--list" not in words:
-        assert words[2].startswith(("out/", "--history")), line
+    first = 3 if words[1] == "export" else 2
+    read = ("chains", "handlers", "query", "report", "cascades", "rbac", "sarif", "plan", "export")
+    if words[1] in read and "--list" not in words:
+        assert words[first].startswith(("out/", "--history")), line
