@@ -13,10 +13,14 @@ FUZZ_ARGS ?=
 
 .PHONY: demo test lint bench fuzz nightly clean
 
+# setuptools prints an information notice ("Editable installation ...") on every editable install:
+# it is no warning about this project, so it is filtered out (by its message only)
+QUIET_EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(QUIET_EDITABLE) $(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -11,6 +11,7 @@ import functools
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,43 @@ class UserError(click.ClickException):
 
     def show(self, file=None) -> None:  # one line, no usage dump
         click.echo(f"kubetorch: error: {self.format_message()}", err=True)
+
+
+# commands whose errors exit with another status than EXIT_ERROR (diff follows diff(1): 2)
+ERROR_STATUS = {"diff": 2}
+
+
+class OneLineUsageError(click.UsageError):
+    """A usage error as one line with where to read more, instead of click's usage dump."""
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.format_message(), error.ctx)
+        name = error.ctx.info_name if error.ctx is not None else ""
+        self.exit_code = ERROR_STATUS.get(name or "", EXIT_ERROR)
+        self.command_path = error.ctx.command_path if error.ctx is not None else "kubetorch"
+
+    def show(self, file=None) -> None:
+        click.echo(f"kubetorch: error: {self.format_message()} (see '{self.command_path} --help')", err=True)
+
+
+class Commands(click.Group):
+    """The kubetorch group: usage errors in any command or sub-group are one line, exit 1."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as e:
+            raise OneLineUsageError(e) from e
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.NoArgsIsHelpError, OneLineUsageError):
+            raise
+        except click.UsageError as e:
+            raise OneLineUsageError(e) from e
 
 
 def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,7 +131,7 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kubetorch")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def main(debug: bool) -> None:
@@ -155,10 +193,9 @@ def _split_dirs(value: str | None) -> tuple[str, ...] | None:
 )
 @click.option(
     "--max-file-size",
-    default="10MB",
-    show_default=True,
+    default=None,
     metavar="SIZE",
-    help="Report and skip larger files without reading them (10MB, 512k, 2MiB, bytes).",
+    help="Report and skip larger files without reading them (10MB, 512k, 2MiB, bytes)  [default: 10MB]",
 )
 @click.option(
     "--rbac",
@@ -166,9 +203,17 @@ def _split_dirs(value: str | None) -> tuple[str, ...] | None:
     multiple=True,
     type=click.Path(path_type=str),
     metavar="FILE",
-    help="RBAC YAML (ClusterRole, Role, bindings) to hold the writes against, besides the tree's bootstrap policy; repeatable.",
+    help="RBAC YAML (ClusterRole, Role, bindings) to hold the writes against, besides the tree's bootstrap policy; "
+    "repeatable; replaces the config file's `rbac`.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option(
+    "--config",
+    "config_file",
+    default=None,
+    type=click.Path(path_type=str),
+    help="Options file (default: TREE/kubetorch.toml when there is one): dirs, include, max_file_size, models, rbac.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (no progress, no summary).")
 @friendly_errors
 def analyze(
     tree: str,
@@ -184,23 +229,40 @@ def analyze(
     include_tests: bool,
     include_generated: bool,
     history_dir: str | None,
-    max_file_size: str,
+    max_file_size: str | None,
     rbac_files: tuple[str, ...],
+    config_file: str | None,
     quiet: bool,
 ) -> None:
-    """Analyse the Go tree TREE and write its tables to --out."""
+    """Analyse the Go tree TREE and write its tables to --out.
+
+    Options may also come from a config file (--config FILE, or TREE/kubetorch.toml): see README,
+    "Config file". The command line wins over the file.
+    """
+    from pipeline import config as file_config
     from pipeline.discover import parse_size
     from pipeline.rbac import RBACError, check_rbac_files
 
     try:
-        size_limit = parse_size(max_file_size)
-    except ValueError as e:
-        raise UserError(f"--max-file-size: {e}") from e
+        found = file_config.load(file_config.find(tree, config_file))
+    except file_config.ConfigError as e:
+        raise UserError(str(e)) from e
+    size_text = max_file_size if max_file_size is not None else found.max_file_size
     try:
-        check_rbac_files(rbac_files)
+        size_limit = parse_size(str(size_text if size_text is not None else "10MB"))
+    except ValueError as e:
+        where = "--max-file-size" if max_file_size is not None else f"{found.path}: max_file_size"
+        raise UserError(f"{where}: {e}") from e
+    rbac = tuple(rbac_files) or found.rbac  # the command line wins over the file
+    try:
+        check_rbac_files(rbac)
     except RBACError as e:
-        raise UserError(f"--rbac: {e}") from e
+        raise UserError(f"{'--rbac' if rbac_files else f'{found.path}: rbac'}: {e}") from e
     out_guards, history_guards = _check_outputs(tree, out, history_dir, release, cache_dir, no_cache)
+    if scheduler:
+        from pipeline.execute import check_scheduler
+
+        check_scheduler(scheduler)
     from pipeline.discover import Options
     from pipeline.output import write_tables
     from pipeline.run import RunConfig
@@ -214,24 +276,32 @@ def analyze(
         cache_dir=cache_dir,
         use_cache=not no_cache,
         discover=Options(
-            include_vendor,
-            include_testdata,
-            include_tests,
-            include_generated,
-            _split_dirs(dirs),
+            include_vendor or "vendor" in found.include,
+            include_testdata or "testdata" in found.include,
+            include_tests or "tests" in found.include,
+            include_generated or "generated" in found.include,
+            _split_dirs(dirs) or found.dirs,
             max_file_size=size_limit,
         ),
         quiet=quiet,
-        rbac_files=tuple(rbac_files),
+        config_file=found.path,
+        models=found.models,
+        rbac_files=rbac,
     )
     result = run_analyze(config)
     for line in result.warnings:
         click.echo(f"kubetorch: warning: {line}", err=True)
+    from pipeline.progress import StageLog
+
+    log, started = StageLog(quiet), time.perf_counter()
     write_tables(out, result.tables, result.manifest, out_guards)
+    log("write", time.perf_counter() - started, out)
     if history_dir is not None:
         from pipeline.history import add_run
 
-        add_run(history_dir, out, release, history_guards)
+        started = time.perf_counter()
+        partition = add_run(history_dir, out, release, history_guards)
+        log("history", time.perf_counter() - started, partition)
     for p in result.problems:
         click.echo(f"kubetorch: {p.path}: {p.message}", err=True)
     if not quiet:

@@ -44,6 +44,80 @@ class SchedulerError(Exception):
     """The --scheduler given cannot be used (bad address, nothing listening, refused)."""
 
 
+PROBE_TIMEOUT = 5.0  # seconds to wait for a TCP answer before saying the host does not answer
+
+
+def check_scheduler(address: str) -> None:
+    """Before any work: the address parses, its host resolves and something accepts a connection
+    on its port; else SchedulerError saying which of these failed."""
+    import socket
+
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    what = f"cannot use the Dask scheduler {address}"
+    try:
+        scheme, location = parse_address(address, strict=False)
+    except (ValueError, TypeError) as e:
+        raise SchedulerError(f"{what}: not an address like tcp://HOST:8786 ({e})") from e
+    if scheme not in ("tcp", "tls"):
+        return  # inproc://, ucx://, ...: only Dask itself can tell
+    try:
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError) as e:
+        raise SchedulerError(f"{what}: no port in it (like tcp://HOST:8786): {e}") from e
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise SchedulerError(f"{what}: the host name {host!r} does not resolve ({e.strerror or e})") from e
+    last: OSError | None = None
+    for family, kind, proto, _name, sockaddr in infos:
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                sock.settimeout(PROBE_TIMEOUT)
+                sock.connect(sockaddr)
+            if scheme == "tcp":
+                _check_identity(address, what)
+            return
+        except ConnectionRefusedError as e:
+            last = e
+            reason = f"nothing listens on {host}:{port} (connection refused): is the scheduler running?"
+        except TimeoutError as e:
+            last = e
+            reason = f"no answer from {host}:{port} within {PROBE_TIMEOUT:.0f} s (host down or a firewall?)"
+        except OSError as e:
+            last = e
+            reason = f"cannot connect to {host}:{port}: {e.strerror or e}"
+    raise SchedulerError(f"{what}: {reason}") from last
+
+
+def _check_identity(address: str, what: str) -> None:
+    """Ask what answers on the port: a Dask scheduler says so; anything else (a worker, a web
+    server, a silent listener) is named, within 2 x PROBE_TIMEOUT."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def identity() -> dict:
+        comm = await connect(address, timeout=PROBE_TIMEOUT)
+        try:
+            await comm.write({"op": "identity"})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        reply = asyncio.run(asyncio.wait_for(identity(), 2 * PROBE_TIMEOUT))
+    except Exception as e:
+        detail = f" ({type(e).__name__}: {e})" if str(e) else f" ({type(e).__name__})"
+        raise SchedulerError(
+            f"{what}: it accepts connections but does not answer as a Dask scheduler{detail}"
+        ) from e
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        raise SchedulerError(f"{what}: that is a Dask {kind or 'peer'}, not a scheduler")
+
+
 class Executor:
     def __init__(self, jobs: int | None = None, scheduler: str | None = None, quiet: bool = False):
         self.jobs = max(1, jobs or os.cpu_count() or 1)
@@ -61,10 +135,14 @@ class Executor:
         from distributed import Client
 
         if self.scheduler:
+            check_scheduler(self.scheduler)
             try:
                 self._client = Client(self.scheduler, timeout="15s")
             except Exception as e:
-                raise SchedulerError(f"cannot use the Dask scheduler {self.scheduler}: {e}") from e
+                raise SchedulerError(
+                    f"cannot use the Dask scheduler {self.scheduler}: it accepts connections but does not "
+                    f"answer as a Dask scheduler ({type(e).__name__}: {e})"
+                ) from e
         else:
             from distributed import LocalCluster
 

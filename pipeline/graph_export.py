@@ -35,10 +35,10 @@ import click
 from kubetorch import __version__
 from kubetorch.cascades import NON_MUTATING_SUBRESOURCES, split_resource
 from pipeline.apiops import version_priority
-from pipeline.cli_errors import fail, friendly_errors
+from pipeline.cli_errors import fail
 from pipeline.exports import starts_with, write_output
 from pipeline.output import read_manifest
-from pipeline.runs import check_run, optional_rows, rows
+from pipeline.runs import optional_rows, rows, run_source
 
 ROLES = ("user-facing", "supporting", "builtin")
 TRIGGERS = ("primary", "secondary", "owns", "manual")
@@ -124,15 +124,17 @@ def write_surface(verb: str, sub: str) -> str | None:
     return "any"
 
 
-def _read_resource(what: str) -> str | None:
-    """`lister pods`, `get apps/deployments` -> the resource read."""
-    parts = what.split(" ", 1)
-    return parts[1] if len(parts) == 2 and parts[1] and "*" not in parts[1] else None
+def _read(read: dict) -> tuple[str, str | None]:
+    """A chains.reads struct -> (`lister pods` for people, the resource read or None when it is
+    known only at run time)."""
+    resource = read.get("resource") or ""
+    what = f"{read.get('kind')} {resource}".strip()
+    return what, resource if resource and "*" not in resource else None
 
 
 def _sink_versions(sinks: Iterable[dict]) -> dict[tuple, str]:
     return {
-        (s["function"], s["line"], s["api_verb"], s["api_resource"]): s.get("api_version") or ""
+        (s["sink_function"], s["sink_line"], s["api_verb"], s["api_resource"]): s.get("api_version") or ""
         for s in sinks
     }
 
@@ -202,8 +204,8 @@ def build_graph(
                 if c.get("operation_id"):
                     w["operation_ids"].add(c["operation_id"])
                 w["chains"] += 1
-        for what in c.get("reads") or []:
-            resource = _read_resource(what)
+        for read in c.get("reads") or []:
+            what, resource = _read(read)
             if resource is None:
                 continue
             group, res, _ = split_resource(resource)
@@ -452,7 +454,6 @@ def builtin_groups() -> set[str]:
 
 
 def graph_of_run(out: str) -> tuple[Graph, dict]:
-    check_run(out)
     api_resources = optional_rows(out, "api_resources")
     if api_resources is None:
         fail(
@@ -470,17 +471,19 @@ def export_group() -> None:
 
 
 @export_group.command("graph")
-@click.argument("out", type=click.Path(path_type=str))
+@run_source
 @click.option(
     "--format", "fmt", type=click.Choice(["kamera", "dot", "json"]), default="kamera", show_default=True
 )
 @click.option(
     "-o", "--output", "target", default="-", show_default=True, help="File to write (`-` for stdout)."
 )
-@friendly_errors
 def export_graph_command(out: str, fmt: str, target: str) -> None:
-    """The controller dependency graph of run OUT: controllers, resources by group/version/Kind,
-    and triggers / reads / writes edges (`kamera`: the Kamera simulator's contract)."""
+    """The controller dependency graph of a run: controllers, resources by group/version/Kind,
+    and triggers / reads / writes edges (`kamera`: the Kamera simulator's contract).
+
+    OUT|RELEASE is a run folder, or with --history DIR one of its release labels.
+    """
     graph, manifest = graph_of_run(out)
     if fmt == "kamera":
         doc = kamera_document(graph)

@@ -15,11 +15,13 @@ import os
 import re
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import click
 
 from pipeline import output
 from pipeline.cli_errors import friendly_errors
+from pipeline.formats import format_option, render
 from pipeline.output import OutputError, read_manifest
 from pipeline.runs import check_run, table_paths
 
@@ -103,16 +105,64 @@ def add_run(history_dir: str, run_dir: str, release: str, protected: Iterable[ou
     return output.replace_dir(final, lambda tmp: _copy_run(run_dir, tmp), protected)
 
 
-def _started(partition: str) -> str:
+@dataclass(frozen=True)
+class Release:
+    label: str
+    started: str  # when the run started (manifest)
+    commit: str  # the checkout's commit, when the tree was one
+    commit_date: str  # its commit date
+
+    @property
+    def when(self) -> str:
+        return self.commit_date or self.started
+
+
+_VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?")
+
+
+def version_key(label: str) -> tuple | None:
+    """The semantic-version order of a release label (`v1.28.0-rc.1` < `v1.28.0` < `v1.28.1`), or
+    None when the label is not a version (a commit, a date)."""
+    m = _VERSION.fullmatch(label)
+    if m is None:
+        return None
+    pre = m[4]
+    # a pre-release sorts before its release; its dot-separated parts compare as numbers or text
+    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")) if pre else ()
+    return (int(m[1]), int(m[2]), int(m[3] or 0), 0 if pre else 1, parts)
+
+
+def in_version_order(releases: Iterable[Release]) -> list[Release]:
+    """Releases labelled as versions in semantic order, the others (commits, dates) by commit
+    date (or, for a tree that was no checkout, run start); the two sequences are merged by date,
+    so a nightly of master lands after the release it follows."""
+    versions = sorted(
+        (r for r in releases if version_key(r.label) is not None), key=lambda r: version_key(r.label)
+    )
+    others = sorted((r for r in releases if version_key(r.label) is None), key=lambda r: (r.when, r.label))
+    out: list[Release] = []
+    i = j = 0
+    while i < len(versions) or j < len(others):
+        if j >= len(others) or (i < len(versions) and versions[i].when <= others[j].when):
+            out.append(versions[i])
+            i += 1
+        else:
+            out.append(others[j])
+            j += 1
+    return out
+
+
+def _release(partition: str, label: str) -> Release:
     try:
-        return str(read_manifest(partition).get("started") or "")
+        m = read_manifest(partition)
     except (OSError, ValueError):
-        return ""
+        m = {}
+    m = m if isinstance(m, dict) else {}
+    return Release(label, *(str(m.get(k) or "") for k in ("started", "commit", "commit_date")))
 
 
-def release_runs(history_dir: str) -> list[tuple[str, str]]:
-    """(label, started) of each release in the history, oldest run first (manifest `started`,
-    then label)."""
+def releases(history_dir: str) -> list[Release]:
+    """The releases in the history, in version order (see in_version_order)."""
     if not os.path.isdir(history_dir):
         raise HistoryError(f"{history_dir}: no such history folder")
     found = []
@@ -120,14 +170,13 @@ def release_runs(history_dir: str) -> list[tuple[str, str]]:
     for entry in os.listdir(history_dir):
         path = os.path.join(history_dir, entry)
         if entry.startswith(prefix) and os.path.isfile(os.path.join(path, "manifest.json")):
-            label = entry[len(prefix) :]
-            found.append((_started(path), label))
-    return [(label, started) for started, label in sorted(found)]
+            found.append(_release(path, entry[len(prefix) :]))
+    return in_version_order(found)
 
 
 def list_releases(history_dir: str) -> list[str]:
-    """Labels in the history, oldest run first."""
-    return [label for label, _started in release_runs(history_dir)]
+    """Labels in the history, in version order."""
+    return [r.label for r in releases(history_dir)]
 
 
 def release_dir(history_dir: str, label: str) -> str:
@@ -176,9 +225,32 @@ def history_add(run_dir: str, history_dir: str, release: str) -> None:
 
 
 @history_group.command("list")
-@click.argument("history_dir", metavar="HISTORY", type=click.Path(path_type=str))
+@click.argument("history_dir", metavar="HISTORY", type=click.Path(path_type=str), required=False)
+@click.option("--history", "history_opt", type=click.Path(path_type=str), default=None, hidden=True)
+@format_option()
 @friendly_errors
-def history_list(history_dir: str) -> None:
-    """The releases in HISTORY, oldest run first, with when each run started."""
-    for label, started in release_runs(history_dir):
-        click.echo(f"{label}\t{started}")
+def history_list(history_dir: str | None, history_opt: str | None, fmt: str) -> None:
+    """The releases in HISTORY in version order (semantic for version labels, commit date for
+    commits): what `diff` and the `new-chains` query call "the release before"."""
+    folder = history_dir or history_opt
+    if not folder:
+        raise HistoryError("give the history folder: kubetorch history list HISTORY")
+    rows = [[i, r.label, r.commit[:12], r.commit_date, r.started] for i, r in enumerate(releases(folder))]
+    columns = ["seq", "release", "commit", "commit_date", "started"]
+    click.echo(render(fmt, columns, rows, footer=f"{len(rows)} release(s) in {folder}"), nl=False)
+
+
+@history_group.command("remove")
+@click.argument("label", metavar="RELEASE")
+@click.option(
+    "--history", "history_dir", required=True, type=click.Path(path_type=str), help="History folder."
+)
+@friendly_errors
+def history_remove(label: str, history_dir: str) -> None:
+    """Remove release RELEASE from the history (its partition, in one step)."""
+    from cache.store import default_cache_dir
+
+    claim_history(history_dir)
+    partition = release_dir(history_dir, check_label(label))
+    protected = output.guards(cache=default_cache_dir())
+    click.echo(f"removed {output.remove_output_dir(partition, protected)}")

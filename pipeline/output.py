@@ -50,6 +50,26 @@ _DIFF_TEXT_HEADER = re.compile(
 )
 
 
+# the header of `kubetorch diff --format csv`: such a file is kubetorch's
+DIFF_CSV_COLUMNS = (
+    "change",
+    "chain_id",
+    "component",
+    "informer_resource",
+    "event",
+    "handler",
+    "shared_state",
+    "reader",
+    "sink_function",
+    "api_verb",
+    "api_resource",
+    "steps_added",
+    "steps_removed",
+    "steps_moved",
+)
+_DIFF_CSV_HEADER = (",".join(DIFF_CSV_COLUMNS)).encode()
+
+
 class OutputError(Exception):
     """The output cannot be written (a one-line error in the CLI)."""
 
@@ -136,6 +156,9 @@ def is_kubetorch_file(path: str, is_ours: Callable[[bytes], bool] | None = None)
     if b'<meta name="generator" content="kubetorch' in head[:2048]:
         return True
     if re.match(rb'\{\s*"generator":\s*"kubetorch', head):
+        return True
+    rest = head[len(_DIFF_CSV_HEADER) :] if head.startswith(_DIFF_CSV_HEADER) else b""
+    if rest.startswith((b"\n", b"\r\n")):
         return True
     return bool(_DIFF_TEXT_HEADER.match(head))
 
@@ -438,6 +461,24 @@ def replace_dir(out: str, fill: Callable[[str], None], protected: Iterable[Guard
         if isinstance(e, OSError):
             raise OutputError(f"{out}: cannot write: {e.strerror or e}") from e
         raise
+    return out
+
+
+def remove_output_dir(out: str, protected: Iterable[Guard] = ()) -> str:
+    """Remove a kubetorch output folder in one step: it is renamed to a temporary sibling (gone
+    for every reader at once), then deleted; a kill in between leaves a leftover the next write
+    of `out` removes. Only what claim_output_dir would replace is removed."""
+    out = claim_output_dir(out, protected)
+    if not is_output_dir(out):
+        raise OutputError(f"{out}: not a kubetorch output folder; refusing to remove it")
+    try:
+        tmp = tempfile.mkdtemp(prefix=_temp_prefix(out), dir=os.path.dirname(out))
+        checkpoint("temporary folder created")
+        os.rename(out, tmp)  # over the empty folder: the name is ours, the move one step
+        checkpoint("output renamed away")
+        _discard(tmp)
+    except OSError as e:
+        raise OutputError(f"{out}: cannot remove: {e.strerror or e}") from e
     return out
 
 

@@ -32,10 +32,10 @@ import click
 import yaml
 
 from kubetorch import __version__
-from pipeline.cli_errors import fail, friendly_errors
+from pipeline.cli_errors import fail
 from pipeline.exports import starts_with, write_output
 from pipeline.output import read_manifest
-from pipeline.runs import check_run, optional_rows, rows, short_name, table
+from pipeline.runs import optional_rows, rows, run_source, short_name, table
 
 CATEGORIES = ("unobserved-state", "stale-state", "intermediate-state")
 YAML_MARKER = "# kubetorch fault-injection plan"
@@ -43,6 +43,7 @@ CHAOS_MARKER = "# kubetorch PodChaos manifests"
 CHAOS_API_VERSION = "chaos-mesh.org/v1alpha1"
 # pod event -> the PodChaos actions that cause it
 POD_ACTIONS = {"delete": ("pod-kill",), "update": ("pod-failure", "container-kill")}
+# a read step whose operation (chains.path[].via) is one of these takes from a queue, not a cache
 QUEUE_READS = ("queue.", "Pop", "chan ", "receive")
 
 
@@ -79,8 +80,15 @@ def _write_text(c: dict) -> str:
     return f"{c.get('api_verb')} {c.get('api_resource')}"
 
 
+def _read_text(read: dict) -> str:
+    """A chains.reads struct (or a library-read accesses row) for people: `lister pods`."""
+    return f"{read.get('kind') or read.get('via')} {read.get('resource')}"
+
+
 def faults_of(chains: list[dict], handlers: list[dict], accesses: list[dict]) -> list[Fault]:
-    """Every fault of the three categories on these chains, with the chains each one reaches."""
+    """Every fault of the three categories on these chains, with the chains each one reaches.
+    `accesses`: the library reads of the accesses table (shared_state null: via is the read's
+    kind, resource what it reads)."""
     found: dict[tuple, Fault] = {}
 
     def get(category: str, component: str, key: tuple, text: str, why: str) -> Fault:
@@ -92,12 +100,12 @@ def faults_of(chains: list[dict], handlers: list[dict], accesses: list[dict]) ->
     registrations: dict[tuple, list[dict]] = {}
     for h in handlers:
         k = (h.get("component"), h.get("informer_resource"), h.get("event"))
-        site = _site(h.get("registration"), h.get("file"), h.get("line"))
+        site = _site(h.get("registration"), h.get("registration_file"), h.get("registration_line"))
         if site not in registrations.setdefault(k, []):
             registrations[k].append(site)
     reads_at: dict[str, list[dict]] = {}
     for a in accesses:
-        if a.get("via") == "library read":
+        if a.get("shared_state") is None and a.get("resource") is not None:
             reads_at.setdefault(a.get("function") or "", []).append(a)
     writes_of_reader: dict[tuple, set[tuple]] = {}
     for c in chains:
@@ -120,10 +128,11 @@ def faults_of(chains: list[dict], handlers: list[dict], accesses: list[dict]) ->
             _add_site(f, site)
 
         on_path = {s.get("function") for s in c.get("path") or []}
-        for what in c.get("reads") or []:
+        for read in c.get("reads") or []:
+            what = _read_text(read)
             for fn in sorted(x for x in on_path if x):
                 for a in reads_at.get(fn, []):
-                    if a.get("location") != what:
+                    if (a.get("via"), a.get("resource")) != (read.get("kind"), read.get("resource")):
                         continue
                     f = get(
                         "stale-state",
@@ -136,15 +145,14 @@ def faults_of(chains: list[dict], handlers: list[dict], accesses: list[dict]) ->
                     f.chains.add(cid)
                     _add_site(f, _site(fn, a.get("file"), a.get("line")))
         for s in c.get("path") or []:
-            step = s.get("step") or ""
-            if step.startswith("read ") and not any(q in step for q in QUEUE_READS):
-                state = c.get("shared_state") or step[5:]
+            if s.get("kind") == "read" and not any(q in (s.get("via") or "") for q in QUEUE_READS):
+                state = c.get("shared_state") or s.get("state") or ""
                 f = get(
                     "stale-state",
                     component,
                     (s.get("function"), s.get("line"), state),
-                    f"serve {state} stale to {short_name(s.get('function'))}",
-                    f"{short_name(s.get('function'))} reads the cache {state} that handlers fill; a view "
+                    f"serve {short_name(state)} stale to {short_name(s.get('function'))}",
+                    f"{short_name(s.get('function'))} reads the cache {short_name(state)} that handlers fill; a view "
                     "that lags the informer makes the reader decide on old objects",
                 )
                 f.chains.add(cid)
@@ -315,7 +323,7 @@ def chaos_entries(
         )
         files = sorted(
             {
-                h.get("file")
+                h.get("registration_file")
                 for h in handlers
                 if h.get("component") == component and h.get("informer_resource") == "pods"
             }
@@ -385,11 +393,12 @@ def read_sources(tree: str | None, files: Iterable[str]) -> dict[str, str]:
 
 
 def library_reads(out: str) -> list[dict]:
-    """The accesses rows of lister, cache and API reads (the table is large: filter before rows)."""
+    """The accesses rows of lister, cache and API reads, those without a shared_state (the table
+    is large: filter before rows)."""
     import pyarrow.compute as pc
 
     t = table(out, "accesses")
-    return t.filter(pc.equal(t["via"], "library read")).to_pylist()
+    return t.filter(pc.is_null(t["shared_state"])).to_pylist()
 
 
 def _yaml(doc: Any) -> str:
@@ -418,7 +427,7 @@ def is_plan_by_kubetorch(head: bytes) -> bool:
 
 
 @click.command("plan")
-@click.argument("out", type=click.Path(path_type=str))
+@run_source
 @click.option("--component", default=None, help="Only chains of components whose name contains this.")
 @click.option(
     "--format",
@@ -432,11 +441,12 @@ def is_plan_by_kubetorch(head: bytes) -> bool:
     "-o", "--output", "target", default="-", show_default=True, help="File to write (`-` for stdout)."
 )
 @click.option("--top", type=click.IntRange(min=1), default=None, help="Keep the N highest-ranked faults.")
-@friendly_errors
 def plan_command(out: str, component: str | None, fmt: str, target: str, top: int | None) -> None:
-    """Fault-injection plan for the chains of run OUT: unobserved, stale and intermediate state
-    faults ranked by the chains and cascade hops they reach, and PodChaos manifests."""
-    check_run(out)
+    """Fault-injection plan for the chains of a run: unobserved, stale and intermediate state
+    faults ranked by the chains and cascade hops they reach, and PodChaos manifests.
+
+    OUT|RELEASE is a run folder, or with --history DIR one of its release labels.
+    """
     all_chains = rows(out, "chains")
     chains = all_chains
     if component:
@@ -446,7 +456,11 @@ def plan_command(out: str, component: str | None, fmt: str, target: str, top: in
             fail(f"no chains of a component matching {component!r} ({len(known)} components have chains)")
     handlers = rows(out, "handlers")
     manifest = read_manifest(out)
-    pod_files = {h.get("file") for h in handlers if h.get("informer_resource") == "pods" and h.get("file")}
+    pod_files = {
+        h.get("registration_file")
+        for h in handlers
+        if h.get("informer_resource") == "pods" and h.get("registration_file")
+    }
     doc = plan_document(
         chains,
         all_chains,

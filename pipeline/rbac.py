@@ -257,9 +257,8 @@ def load_policy(tree: str, rbac_files: tuple[str, ...], settings: Settings) -> P
         except RBACError:
             continue
     for path in rbac_files:
-        before = len(policy.roles) + len(policy.bindings)
-        load_file(policy, path, path)
-        if len(policy.roles) + len(policy.bindings) == before:
+        # counted by the file itself: a role of the same name as a bootstrap one replaces it
+        if load_file(policy, path, path) == 0:
             raise RBACError(f"{path}: no ClusterRole, Role, ClusterRoleBinding or RoleBinding in it")
         policy.user_files.append(path)
     _aggregate(policy)
@@ -519,8 +518,8 @@ def client_sites(
     client_re = _client_re(settings.client_methods)
     out: list[ClientSite] = []
     for f in files:
-        path = f.get("path") or ""
-        if f.get("status") != "ok" or not path.endswith(".go") or not (_is_wiring(path) or path in builders):
+        path = f["file"] or ""
+        if f["status"] != "ok" or not path.endswith(".go") or not (_is_wiring(path) or path in builders):
             continue
         try:
             with open(os.path.join(tree, path), encoding="utf-8", errors="replace") as fh:
@@ -540,7 +539,7 @@ def client_sites(
             fn = max(enclosing, key=lambda x: x["line"])
             root = "root" in m.group("recv").lower()
             out.append(ClientSite(fn["qualified_name"], m.group("name"), root, path, line))
-        pkg = f.get("import_path") or ""
+        pkg = f["package"] or ""
         for m in _INIT_RE.finditer(text):
             out.append(
                 ClientSite(

@@ -13,6 +13,7 @@ import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -32,6 +33,8 @@ from pipeline.cache_entries import cached_tables, open_cache
 from pipeline.discover import FileProblem, SourceFile, Tree, discover, file_sha, spell
 from pipeline.discover import Options as DiscoverOptions
 from pipeline.execute import Executor
+from pipeline.links import permalinks, snippets
+from pipeline.progress import StageLog
 from pipeline.tasks import extract_batch, summarize_batch
 
 # target size of one task: big enough to amortise task overhead, small enough to balance
@@ -49,7 +52,12 @@ class RunConfig:
     use_cache: bool = True
     discover: DiscoverOptions = field(default_factory=DiscoverOptions)
     quiet: bool = False
-    rbac_files: tuple[str, ...] = ()  # RBAC YAML (ClusterRole, Role, bindings) besides the tree's own
+    config_file: str | None = None  # the kubetorch.toml read, if any
+    # model files from the config file, checked to exist; carried to the manifest and the run key
+    # (no stage reads them yet)
+    models: tuple[str, ...] = ()
+    # RBAC YAML (ClusterRole, Role, bindings) besides the tree's own: --rbac, else the config file's
+    rbac_files: tuple[str, ...] = ()
 
 
 @dataclass
@@ -72,14 +80,19 @@ class RunResult:
 
 
 class Timer:
-    def __init__(self) -> None:
+    """Times of the stages, each also reported (progress.StageLog) as it ends."""
+
+    def __init__(self, report: Callable[[str, float, str], None] | None = None) -> None:
         self.timings: dict[str, float] = {}
+        self.report = report
         self._start = time.perf_counter()
 
-    def lap(self, name: str) -> None:
+    def lap(self, name: str, detail: str = "") -> None:
         now = time.perf_counter()
         self.timings[name] = round(now - self._start, 3)
         self._start = now
+        if self.report is not None:
+            self.report(name, self.timings[name], detail)
 
 
 def _batches(files: list[SourceFile]) -> tuple[list[list[tuple[str, str, bytes]]], dict[str, str]]:
@@ -303,7 +316,7 @@ def pipeline_fingerprint() -> str:
     """The code in this package that shapes the stored tables (a cached run is tables)."""
     here = os.path.dirname(os.path.abspath(__file__))
     h = hashlib.blake2b(digest_size=8)
-    for name in ("run.py", "tables.py", "apiops.py", "rbac.py"):
+    for name in ("run.py", "tables.py", "links.py", "apiops.py", "rbac.py"):
         with open(os.path.join(here, name), "rb") as f:
             h.update(f.read())
     return h.hexdigest()
@@ -315,20 +328,39 @@ def run_key(tree: Tree, config: RunConfig, spec_sha: str | None = None) -> str:
     opts = config.discover
     files = sorted((f.path, f.sha, f.import_path, f.error) for f in tree.files)
     code = (analysis_fingerprint(), pipeline_fingerprint())
+    models = tuple((p, _content_sha(p)) for p in config.models)
     rbac = (config.rbac_files, rbac_digest(config))
     return file_sha(
-        repr((code, config.release, opts, tree.dirs, tree.modules, files, spec_sha, rbac)).encode()
+        repr((code, config.release, opts, tree.dirs, tree.modules, files, spec_sha, rbac, models)).encode()
     )
 
 
-def git_commit(path: str) -> str | None:
+def _content_sha(path: str) -> str:
+    """A model file's content hash (empty when it cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            return file_sha(f.read())
+    except OSError:
+        return ""
+
+
+def _git_head(path: str, *args: str) -> str | None:
     try:
         out = subprocess.run(
-            ["git", "-C", path, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+            ["git", "-C", path, *args], capture_output=True, text=True, timeout=10, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def git_commit(path: str) -> str | None:
+    return _git_head(path, "rev-parse", "HEAD")
+
+
+def git_commit_date(path: str) -> str | None:
+    """The checkout's commit date (ISO 8601): `history` orders commit labels by it."""
+    return _git_head(path, "show", "-s", "--format=%cI", "HEAD")
 
 
 def analyze(config: RunConfig) -> RunResult:
@@ -374,7 +406,7 @@ def rbac_digest(config: RunConfig) -> str:
 
 
 def _analyze(config: RunConfig) -> RunResult:
-    timer = Timer()
+    timer = Timer(StageLog(config.quiet))
     started = _dt.datetime.now(_dt.timezone.utc)
     cache = open_cache(config.cache_dir) if config.use_cache else None
     memo_key = file_sha(os.fsencode(os.path.abspath(config.tree)))
@@ -382,7 +414,7 @@ def _analyze(config: RunConfig) -> RunResult:
     tree = discover(config.tree, config.discover, memo)
     if cache is not None and tree.read:
         cache.put("stat-memo", "2", memo_key, tree.memo)
-    timer.lap("discover")
+    timer.lap("discover", f"{len(tree.files):,} files ({tree.read:,} read)")
     spec = apiops.read_spec(tree.root)
     key = run_key(tree, config, spec.sha)
     if cache is not None:
@@ -398,7 +430,8 @@ def _analyze(config: RunConfig) -> RunResult:
         problems.append(Problem(spec.path, f"OpenAPI spec {spec.error}; operation ids derived without it"))
     with Executor(config.jobs, config.scheduler, quiet=config.quiet) as executor:
         extracted = extract_stage(tree, cache, executor)
-        timer.lap("extract")
+        cached_files = len(extracted.facts) + len(extracted.errors) - len(extracted.full)
+        timer.lap("extract", f"{extracted.parsed:,} files parsed, {max(cached_files, 0):,} from the cache")
         for path, error in sorted(extracted.errors.items()):
             problems.append(Problem(path, error))
         for path, facts in sorted(extracted.facts.items()):
@@ -413,9 +446,13 @@ def _analyze(config: RunConfig) -> RunResult:
             for path, facts in sorted(extracted.facts.items())
         ]
         index = build_index(indexed)
-        timer.lap("index")
+        timer.lap(
+            "index", f"{len(index.packages):,} packages, {len(index.funcs):,} functions and func literals"
+        )
         summaries, summarized = summarize_stage(index, extracted, cache, executor)
-        timer.lap("summarize")
+        timer.lap(
+            "summarize", f"{summarized:,} packages summarized, {len(summaries) - summarized:,} from the cache"
+        )
         for path, error in sorted(extracted.lost.items()):
             if path not in extracted.errors:  # those lost before extraction are reported already
                 problems.append(Problem(path, error))
@@ -430,9 +467,9 @@ def _analyze(config: RunConfig) -> RunResult:
     models = load_models()
     program = Program(index, summaries, models)
     handlers = collect(program, models)
-    timer.lap("collect")
+    timer.lap("collect", f"{len(handlers):,} handlers")
     composed = compose(program, handlers, config.release)
-    timer.lap("compose")
+    timer.lap("compose", f"{len(composed.chains):,} chains")
 
     from kubetorch.gomod import ModuleMap
 
@@ -454,14 +491,16 @@ def _analyze(config: RunConfig) -> RunResult:
         "types": types,
         "functions": tables.functions_table(index),
         "handlers": tables.handlers_table(handlers),
-        "chains": tables.chains_table(composed.chains, config.release, endpoints),
+        "chains": tables.chains_table(
+            composed.chains, config.release, program, snippets(tree.files), endpoints
+        ),
         "sinks": tables.sinks_table(program, composed.on_chain, endpoints),
         "accesses": tables.accesses_table(program),
         "calls": tables.calls_table(program),
         "cascades": tables.cascades_table(composed.chains, handlers),
         "api_resources": tables.api_resources_table(catalog),
     }
-    timer.lap("tables")
+    timer.lap("tables", f"{sum(t.num_rows for t in out_tables.values()):,} rows in {len(out_tables)} tables")
     counts = {
         "files": len(tree.files),
         "files_read": tree.read,
@@ -480,13 +519,14 @@ def _analyze(config: RunConfig) -> RunResult:
     rbac = rbac_table(config, out_tables, counts)
     if rbac is not None:
         out_tables["rbac"] = rbac
-    timer.lap("rbac")
+    timer.lap("rbac", f"{rbac.num_rows:,} rows" if rbac is not None else "no RBAC rules found")
     manifest = {
         "tool": "kubetorch",
         "tool_version": __version__,
         "release": config.release,
         "tree": spell(tree.root),
         "commit": git_commit(tree.root),
+        "commit_date": git_commit_date(tree.root),
         "started": started.isoformat(timespec="seconds"),
         "dirs": list(tree.dirs),
         "modules": tree.modules,
@@ -501,7 +541,16 @@ def _analyze(config: RunConfig) -> RunResult:
     }
     if cache is not None and not extracted.lost:  # the key says these files were fine
         cache.put("run", "1", key, _serialize_run(out_tables, manifest))
+    _link(out_tables, tree.root)
     return RunResult(out_tables, manifest, problems, index, cache.warnings() if cache is not None else [])
+
+
+def _link(out_tables: dict[str, pa.Table], root: str) -> None:
+    """Permalinks on the witness steps, for this checkout's commit (never cached: the same files
+    can be at another commit of another remote)."""
+    url_of = permalinks(root)
+    if url_of is not None and "chains" in out_tables:
+        out_tables["chains"] = tables.link_steps(out_tables["chains"], url_of)
 
 
 def _options(config: RunConfig, cache: ResultCache | None) -> dict[str, Any]:
@@ -515,6 +564,8 @@ def _options(config: RunConfig, cache: ResultCache | None) -> dict[str, Any]:
         "jobs": config.jobs or os.cpu_count(),
         "scheduler": config.scheduler,
         "cache": cache.directory if cache is not None else None,
+        "config": config.config_file,
+        "models": list(config.models),
         "rbac": list(config.rbac_files),
     }
 
@@ -537,12 +588,14 @@ def _from_cached_run(
     out_tables = cached_tables(hit)
     if out_tables is None:
         return None
-    timer.lap("load")
+    timer.lap("load", "nothing changed: the previous run's tables")
     manifest = dict(hit["manifest"])
     manifest["started"] = started.isoformat(timespec="seconds")
     manifest["commit"] = git_commit(tree.root)
+    manifest["commit_date"] = git_commit_date(tree.root)
     manifest["timings"] = timer.timings
     manifest["reused_previous_run"] = True
     manifest["counts"] = dict(manifest["counts"], files_read=tree.read, files_parsed=0, packages_summarized=0)
     problems = [Problem(p["path"], p["message"]) for p in manifest.get("problems", [])]
+    _link(out_tables, tree.root)
     return RunResult(out_tables, manifest, problems, None)

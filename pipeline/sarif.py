@@ -18,17 +18,17 @@ from typing import Any
 import click
 
 from kubetorch import __version__
-from pipeline.cli_errors import fail, friendly_errors
+from pipeline.cli_errors import fail
 from pipeline.exports import write_output
 from pipeline.output import read_manifest
-from pipeline.runs import check_run, rows, short_name
+from pipeline.runs import rows, run_source, short_name
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT = "kubetorchChainId/v1"
 SRCROOT = "SRCROOT"
 
-# a path step's first word -> SARIF's well-known thread-flow location kinds (§3.38.8)
+# a path step's kind (chains.path[].kind) -> SARIF's well-known thread-flow location kinds (§3.38.8)
 STEP_KINDS = {
     "register": ["handler"],
     "handle": ["handler", "enter"],
@@ -104,7 +104,7 @@ def thread_flow_location(step: dict, order: int) -> dict:
         "location": location(step.get("file"), step.get("line"), step.get("function"), text),
         "executionOrder": order,
     }
-    kinds = STEP_KINDS.get((step.get("step") or "").split(" ", 1)[0])
+    kinds = STEP_KINDS.get(step.get("kind") or "")
     if kinds:
         tfl["kinds"] = kinds
     return tfl
@@ -115,7 +115,7 @@ def message(chain: dict) -> str:
     write = f"{chain.get('api_verb')} {chain.get('api_resource')}" + (f" ({op})" if op else "")
     return (
         f"{short_name(chain.get('component'))}: {chain.get('informer_resource')} {chain.get('event')}"
-        f" -> {short_name(chain.get('handler'))} -> {chain.get('shared_state') or '?'}"
+        f" -> {short_name(chain.get('handler'))} -> {short_name(chain.get('shared_state')) or '?'}"
         f" -> {short_name(chain.get('reader'))} -> {write} in {short_name(chain.get('sink_function'))}"
     )
 
@@ -225,13 +225,14 @@ def is_sarif_by_kubetorch(head: bytes) -> bool:
 
 
 @click.command("sarif")
-@click.argument("out", type=click.Path(path_type=str))
+@run_source
 @click.option("-o", "--output", "target", required=True, help="SARIF file to write (`-` for stdout).")
 @click.option("--component", default=None, help="Only chains of components containing this text.")
-@friendly_errors
 def sarif_command(out: str, target: str, component: str | None) -> None:
-    """Write the chains of run OUT as SARIF 2.1.0: one result per chain, the witness as a code flow."""
-    check_run(out)
+    """Write the chains of a run as SARIF 2.1.0: one result per chain, the witness as a code flow.
+
+    OUT|RELEASE is a run folder, or with --history DIR one of its release labels.
+    """
     chains = rows(out, "chains")
     if component:
         chains = [c for c in chains if component in (c.get("component") or "")]

@@ -425,7 +425,7 @@ def test_a_file_changed_behind_the_stat_memo_is_reported_not_mixed_in(tmp_path, 
     message = "unreadable: changed during the run (rerun to analyse it)"
     assert [(p.path, p.message) for p in result.problems] == [(rel, message)]
     errors = dict(
-        zip(result.tables["files"]["path"].to_pylist(), result.tables["files"]["error"].to_pylist())
+        zip(result.tables["files"]["file"].to_pylist(), result.tables["files"]["error"].to_pylist())
     )
     assert errors[rel] == message
     assert rows(cache_dir, "run") == []

@@ -73,7 +73,7 @@ def analyze(tree: Path, out: Path, *extra: str):
 
 
 def file_rows(out: Path) -> dict[str, tuple[str, str | None]]:
-    return {r["path"]: (r["status"], r["error"]) for r in read_table(str(out), "files").to_pylist()}
+    return {r["file"]: (r["status"], r["error"]) for r in read_table(str(out), "files").to_pylist()}
 
 
 def manifest(out: Path) -> dict:
@@ -232,7 +232,7 @@ def test_max_file_size_option(tree, tmp_path, opened):
     assert_one_bad_file(result, out, "p/big.go", "skipped", error)
     assert not any(p.endswith("big.go") for p in opened)
     assert manifest(out)["options"]["max_file_size"] == 1000
-    row = [r for r in read_table(str(out), "files").to_pylist() if r["path"] == "p/big.go"]
+    row = [r for r in read_table(str(out), "files").to_pylist() if r["file"] == "p/big.go"]
     assert row[0]["bytes"] == size
     # a larger limit (a new run key, not the cached run) analyses it
     result = analyze(tree, out, "--max-file-size", "10k")
@@ -308,7 +308,7 @@ def test_names_in_any_bytes_are_analysed_and_spelled_everywhere(tree, tmp_path):
     assert rows["q\\xfe/bin\\xfd.go"] == ("binary", "binary content (NUL bytes)")
     functions = {r["qualified_name"]: r["file"] for r in read_table(str(out), "functions").to_pylist()}
     assert functions["example.com/odd/q\\xfe.Q"] == "q\\xfe/b\\xff.go"
-    packages = {r["import_path"]: r["dir"] for r in read_table(str(out), "packages").to_pylist()}
+    packages = {r["package"]: r["dir"] for r in read_table(str(out), "packages").to_pylist()}
     assert packages["example.com/odd/q\\xfe"] == "q\\xfe"
     assert [p["path"] for p in manifest(out)["problems"]] == ["q\\xfe/bin\\xfd.go", "q\\xfe/new\\x0aline.go"]
 

@@ -49,6 +49,24 @@ def test_xfail_markers_name_a_mechanism() -> None:
                 assert isinstance(reason, str) and reason.startswith("mechanism "), (group, name, reason)
 
 
+def test_expected_states_are_qualified() -> None:
+    """expected.json spells shared state as every table does (`example.com/x/pkg.Struct.field`): a
+    short spelling would make a strict xfail fail for its spelling, hiding its mechanism, and a
+    forbidden chain with one would never match."""
+    for group in ("collector", "tracker"):
+        for name in fixture_dirs(group):
+            exp = expected(os.path.join(GO, group, name))
+            with open(os.path.join(GO, group, name, "go.mod"), encoding="utf-8") as f:
+                module = f.read().split()[1]
+            for c in exp.get("chains", []) + exp.get("forbidden_chains", []):
+                state = c.get("shared_state")
+                assert state is None or state.startswith(module + "/") or state.startswith(module + "."), (
+                    group,
+                    name,
+                    state,
+                )
+
+
 def test_two_controllers_never_link() -> None:
     """The same queue type, field name and method names in two controllers: no chain may start in
     one controller and end in the other's sink (the fixture also lists each cross pair as forbidden)."""

@@ -43,7 +43,7 @@ def analyse(tmp_path, files: dict[str, str | bytes]):
     out = tmp_path / "out"
     result = invoke("analyze", str(tmp_path / "tree"), "--out", str(out), "--jobs", "1")
     assert "Traceback" not in result.output, result.output
-    rows = {r["path"]: r for r in read_table(str(out), "files").to_pylist()}
+    rows = {r["file"]: r for r in read_table(str(out), "files").to_pylist()}
     functions = sorted(read_table(str(out), "functions").column("qualified_name").to_pylist())
     return result, rows, functions
 

@@ -144,7 +144,15 @@ def test_kinds_come_from_api_resources_never_from_plurals():
             "api_resource": "endpoints",
             "sink_function": "x/pkg.f",
             "sink_line": 3,
-            "reads": ["lister gadgets.example.com/gadgets"],
+            "reads": [
+                {
+                    "kind": "lister",
+                    "resource": "gadgets.example.com/gadgets",
+                    "function": "x/pkg.f",
+                    "file": "pkg/f.go",
+                    "line": 2,
+                }
+            ],
         }
     ]
     handlers = [
@@ -158,8 +166,8 @@ def test_kinds_come_from_api_resources_never_from_plurals():
     ]
     sinks = [
         {
-            "function": "x/pkg.f",
-            "line": 3,
+            "sink_function": "x/pkg.f",
+            "sink_line": 3,
             "api_verb": "update",
             "api_resource": "endpoints",
             "api_version": "v1",

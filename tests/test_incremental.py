@@ -160,7 +160,7 @@ STEPS: list[Step] = [
             t, "pkg/controller/deployment/sync.go", "pkg/controller/deployment/sync_deployment.go"
         ),
         lambda new, old: (
-            "pkg/controller/deployment/sync_deployment.go" in new.tables["files"].column("path").to_pylist()
+            "pkg/controller/deployment/sync_deployment.go" in new.tables["files"].column("file").to_pylist()
         ),
     ),
     (

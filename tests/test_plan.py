@@ -155,7 +155,7 @@ def test_selectors_reach_the_manifests():
             "event": "delete",
             "handler": "x/pkg.(*C).del",
             "reader": "x/pkg.(*C).sync",
-            "shared_state": "C.queue",
+            "shared_state": "x/pkg.C.queue",
             "sink_function": "x/pkg.(*C).sync",
             "sink_file": "c.go",
             "sink_line": 9,
@@ -170,8 +170,8 @@ def test_selectors_reach_the_manifests():
             "component": "x/pkg.C",
             "informer_resource": "pods",
             "event": "delete",
-            "file": "c.go",
-            "line": 3,
+            "registration_file": "c.go",
+            "registration_line": 3,
             "registration": "x/pkg.New",
         }
     ]

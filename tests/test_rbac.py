@@ -3,6 +3,10 @@ table of `kubetorch analyze` and the `kubetorch rbac` command, on small trees an
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 import pyarrow.parquet as pq
 import pytest
 from runfixtures import invoke, write_files
@@ -313,6 +317,19 @@ def test_bootstrap_policy_of_the_tree(tmp_path):
         < text.index("write rules no chain reaches")
     )
     assert "delete secrets" in text
+    assert "  component  " in text  # the sections' tables have column headers
+
+    # for programs: the table's rows, forbidden first; the unreached rules only when asked
+    as_json = invoke("rbac", str(out), "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    items = json.loads(as_json.stdout)
+    assert items[0]["status"] == "forbidden" and items[0]["chain_id"] == status["chain_id"]
+    assert "unreached" not in {r["status"] for r in items}
+    assert set(items[0]) == set(pq.read_schema(out / "rbac.parquet").names)
+    as_csv = invoke("rbac", str(out), "--format", "csv", "--unreached")
+    header, *records = csv.reader(io.StringIO(as_csv.stdout))
+    assert header == pq.read_schema(out / "rbac.parquet").names
+    assert len(records) == len(rbac_table(out)) and records[-1][header.index("status")] == "unreached"
 
 
 def test_rbac_files_given_on_the_command_line(tmp_path):
@@ -334,6 +351,20 @@ def test_rbac_files_given_on_the_command_line(tmp_path):
     rows = {(r["kind"], r["api_verb"], r["api_resource"]): r for r in rbac_table(out)}
     assert rows[("write", "create", "pods")]["status"] == "forbidden"
     assert rows[("write", "create", "pods")]["rule_source"] is None
+
+
+def test_an_rbac_file_may_redefine_a_bootstrap_role(tmp_path):
+    write_files(tmp_path / "tree", tree_files(with_bootstrap=True))
+    role_only = POLICY.split("- apiVersion: rbac.authorization.k8s.io/v1\n  kind: ClusterRoleBinding")[0]
+    write_files(tmp_path, {"role.yaml": role_only.replace('["create", "list", "watch"]', '["get"]')})
+    out = tmp_path / "out"
+    tree = str(tmp_path / "tree")
+    result = invoke(
+        "analyze", tree, "--out", str(out), "--jobs", "1", "-q", "--rbac", str(tmp_path / "role.yaml")
+    )
+    assert result.exit_code == 0, result.output
+    rows = {(r["kind"], r["api_verb"], r["api_resource"]): r for r in rbac_table(out)}
+    assert rows[("write", "create", "pods")]["status"] == "forbidden"  # the file's role, not the tree's
 
 
 def test_no_rules_no_table(tmp_path):
