@@ -8,13 +8,19 @@ STAMP := $(VENV)/.installed
 OUT ?= out/demo
 TREE ?=
 BENCH_ARGS ?=
+CASES ?= 10000
+FUZZ_ARGS ?=
 
-.PHONY: demo test lint bench nightly clean
+.PHONY: demo test lint bench fuzz nightly clean
+
+# setuptools prints an information notice ("Editable installation ...") on every editable install:
+# it is no warning about this project, so it is filtered out (by its message only)
+QUIET_EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(QUIET_EDITABLE) $(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -23,6 +29,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash tests/install_browser.sh
+	VENV=$(VENV) bash tests/install_sarif_multitool.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -34,6 +41,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@test -n "$(TREE)" || { echo "usage: make bench TREE=/path/to/kubernetes [BENCH_ARGS=--include-generated]"; exit 2; }
 	$(BIN)/python -m pipeline.bench $(TREE) $(BENCH_ARGS)
+
+# fuzz: CASES mutated and pathological Go files through extraction, index and summaries, in worker
+# processes (a hang is counted, not fatal); prints cases, uncaught exceptions, hangs, slow cases
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzzgo.py --cases $(CASES) --jobs 2 $(FUZZ_ARGS)
 
 # nightly: analyse a Kubernetes checkout and add it to a history (see README, "Nightly runs")
 nightly: $(STAMP)

@@ -1,5 +1,13 @@
 """Content-addressed result store: the lowest layer, knows nothing of Go or Kubernetes."""
 
-from cache.store import ResultCache, default_cache_dir
+from cache.store import CacheError, ResultCache, Shape, cache_info, clear_cache, default_cache_dir, type_shape
 
-__all__ = ["ResultCache", "default_cache_dir"]
+__all__ = [
+    "CacheError",
+    "ResultCache",
+    "Shape",
+    "cache_info",
+    "clear_cache",
+    "default_cache_dir",
+    "type_shape",
+]

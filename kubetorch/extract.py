@@ -4,11 +4,21 @@ A single-pass visitor over the tree-sitter-go syntax tree, in the manner of pyfl
 per node type, a scope stack that turns every local name into a uid, so later stages never have
 to redo Go's scoping rules. Everything here is a pure function of the file's bytes, which is what
 lets the pipeline cache it by content hash.
+
+Any file a tree can hold must cost bounded work, so every file has budgets (see the README,
+"Budgets"): CPU time for parsing and visiting, a number of syntax nodes, and a nesting depth. A
+file over the time or size budget raises TooComplex; a construct nested deeper than MAX_DEPTH is
+cut there (what is inside it is left out, and `FileFacts.skipped` says where), which also bounds
+the depth of every tuple tree in the facts, so that nothing downstream (pickling them for the
+cache, the recursive walks of index and summarize) can exhaust the stack. A top-level declaration
+the visitor cannot read is left out and named in `skipped`; the rest of the file is kept.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
 from functools import lru_cache
 
 from kubetorch.ir import UNKNOWN_TYPE, FileFacts, Func, TypeDecl, ValueDecl, Var
@@ -40,14 +50,69 @@ class SyntaxFailure(Exception):
     """The file is not Go at all (no package clause could be read)."""
 
 
-def extract(source: bytes) -> FileFacts:
-    """Parse one file and return its facts. Raises SyntaxFailure only when nothing usable is left."""
-    tree = go_parser().parse(source)
-    return _Extractor(source).file(tree.root_node)
+class TooComplex(Exception):
+    """The file is over a budget: it is reported as too complex instead of analysed."""
 
 
-def _text(node) -> str:
-    return node.text.decode("utf-8", "replace")
+class _Unreadable(Exception):
+    """One declaration the visitor cannot make sense of (it is left out, not the file)."""
+
+
+# Budgets of one file. Kubernetes v1.28.0 (all 9,287 Go files, tests and generated ones included)
+# nests at most 35 levels, has at most 682,000 syntax nodes in a file (1.8 MB of generated
+# protobuf code), parses at 0.18 s of CPU a MB at worst and extracts at 1.15 s a MB at worst. The
+# budgets leave a margin of 3 to 7 times the worst real file, and cap what a pathological one
+# costs: tree-sitter's error recovery on some garbage (a long line of punctuation) takes 4 s a MB
+# and grows faster than linearly.
+MAX_DEPTH = 100  # nested expressions, types and statements; deeper parts are left out
+MAX_SYNTAX_NODES = 5_000_000  # a stand-in for memory: the facts take about 45 bytes a node
+# functions and func literals of one file: the most in Kubernetes v1.28 is 3,059 (generated.pb.go);
+# every later stage (summaries, their pickles) costs per function, so this bounds a file's whole cost
+MAX_FUNCTIONS = 30_000
+PARSE_SECONDS, PARSE_SECONDS_PER_MB = 0.5, 1.0  # CPU time of parsing: this, and this per MB
+SECONDS, SECONDS_PER_MB = 2.0, 3.0  # CPU time of parsing and visiting
+MAX_SKIPPED_NOTES = 20
+
+
+def cpu_budgets(size: int) -> tuple[float, float]:
+    """CPU seconds one file of `size` bytes may take to parse, and to parse and visit."""
+    mb = size / (1 << 20)
+    return PARSE_SECONDS + PARSE_SECONDS_PER_MB * mb, SECONDS + SECONDS_PER_MB * mb
+
+
+def extract(source: bytes, budgets: tuple[float, float] | None = None) -> FileFacts:
+    """Parse one file and return its facts. Raises SyntaxFailure only when nothing usable is left,
+    and TooComplex when the file is over a budget (`budgets`: CPU seconds to parse, and to parse
+    and visit; cpu_budgets by default)."""
+    parse_budget, budget = budgets or cpu_budgets(len(source))
+    start = time.thread_time()
+    tree = _parse(source, start + parse_budget, parse_budget).root_node
+    nodes = tree.descendant_count
+    if nodes > MAX_SYNTAX_NODES:
+        raise TooComplex(f"{nodes:,} syntax nodes, over the budget of {MAX_SYNTAX_NODES:,}")
+    return _Extractor(source, start + budget, budget).file(tree)
+
+
+_CHUNK = 1 << 16
+
+
+def _parse(source: bytes, deadline: float, budget: float):
+    """tree-sitter's parse, stopped at the deadline (of thread CPU time)."""
+    parser = go_parser()
+    calls = itertools.count()  # the clock is read on every 8th call (about every 4 ms at worst)
+    try:
+        return parser.parse(
+            lambda offset, _point: source[offset : offset + _CHUNK],
+            progress_callback=lambda _o, _e: not next(calls) & 7 and time.thread_time() > deadline,
+        )
+    except ValueError as e:  # a parse stopped by the callback
+        parser.reset()  # or the next parse would resume this one
+        raise TooComplex(f"parsing took more than {budget:.1f} s of CPU time") from e
+
+
+def _text(source: bytes, node) -> str:
+    # sliced from the source: the tree of a parse with a callback has no text of its own
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
 def _line(node) -> int:
@@ -94,10 +159,11 @@ _IGNORED_STMTS = frozenset(
 class _Frame:
     """A function being visited: where its statements go and which outer scopes it captures."""
 
-    __slots__ = ("base_depth", "captures", "children", "func", "stmts")
+    __slots__ = ("base_depth", "captures", "children", "func", "index", "stmts")
 
-    def __init__(self, func: Func, base_depth: int):
+    def __init__(self, func: Func, index: int, base_depth: int):
         self.func = func
+        self.index = index  # in FileFacts.funcs
         self.base_depth = base_depth
         self.stmts: list = []
         self.captures: dict[int, None] = {}
@@ -105,8 +171,13 @@ class _Frame:
 
 
 class _Extractor:
-    def __init__(self, source: bytes):
+    def __init__(self, source: bytes, deadline: float = float("inf"), budget: float = 0.0):
         self.source = source
+        self.deadline = deadline  # thread CPU time
+        self.budget = budget
+        self.depth = 0  # nesting of expr/texpr/stmt calls in the current declaration
+        self.cut_at: int | None = None  # first line where the current declaration was cut
+        self.skipped: list[str] = []
         self.funcs: list[Func] = []
         self.types: list[TypeDecl] = []
         self.values: list[ValueDecl] = []
@@ -168,22 +239,19 @@ class _Extractor:
             if node_type == "package_clause":
                 for c in child.named_children:
                     if c.type == "package_identifier":
-                        package = _text(c)
+                        package = self.text(c)
             elif node_type == "import_declaration":
                 self._imports(child, imports)
-            elif node_type == "function_declaration":
-                self.function(child, method=False)
-            elif node_type == "method_declaration":
-                self.function(child, method=True)
-            elif node_type == "type_declaration":
-                self.type_declaration(child, self.types, prefix="")
-            elif node_type in ("var_declaration", "const_declaration"):
-                self.package_values(child, const=node_type == "const_declaration")
+            elif node_type in _DECLARATIONS:
+                self.declaration(child, node_type)
         if not package:
             raise SyntaxFailure("no package clause")
         errors: tuple[str, ...] = ()
         if tree.has_error:
             errors = tuple(_syntax_errors(tree))
+        skipped = self.skipped
+        if len(skipped) > MAX_SKIPPED_NOTES:
+            skipped = [*skipped[:MAX_SKIPPED_NOTES], f"and {len(skipped) - MAX_SKIPPED_NOTES} more"]
         return FileFacts(
             package=package,
             imports=tuple(imports),
@@ -194,7 +262,56 @@ class _Extractor:
             errors=errors,
             generated=is_generated(self.source),
             build_tags=tuple(m.decode("utf-8", "replace") for m in BUILD_RE.findall(self.source[:4096])),
+            skipped=tuple(skipped),
         )
+
+    def declaration(self, node, node_type: str) -> None:
+        """One top-level declaration. One the visitor cannot read is left out (and named in
+        `skipped`) instead of the whole file; one nested too deep is kept without its inner part."""
+        if time.thread_time() > self.deadline:
+            raise TooComplex(f"parsing and visiting took more than {self.budget:.1f} s of CPU time")
+        if len(self.funcs) > MAX_FUNCTIONS:
+            raise TooComplex(f"more than {MAX_FUNCTIONS:,} functions and func literals in one file")
+        marks = (len(self.funcs), len(self.types), len(self.values), self.glob_literals)
+        self.depth = 0
+        self.cut_at = None
+        self.top_level()
+        try:
+            if node_type == "function_declaration":
+                self.function(node, method=False)
+            elif node_type == "method_declaration":
+                self.function(node, method=True)
+            elif node_type == "type_declaration":
+                self.type_declaration(node, self.types, prefix="")
+            else:
+                self.package_values(node, const=node_type == "const_declaration")
+        except TooComplex:
+            raise
+        except Exception as e:  # noqa: BLE001 - one unreadable declaration must not lose the file
+            del self.funcs[marks[0] :], self.types[marks[1] :], self.values[marks[2] :]
+            self.glob_literals = marks[3]
+            self.top_level()
+            why = str(e) if isinstance(e, _Unreadable) else f"extract failed: {type(e).__name__}: {e}"
+            self.skipped.append(f"{_line(node)}: {_describe(self.source, node, node_type)} left out: {why}")
+            return
+        if self.cut_at is not None:
+            self.skipped.append(
+                f"{self.cut_at}: nested more than {MAX_DEPTH} levels deep: the inner part is left out"
+            )
+
+    def top_level(self) -> None:
+        """No function scope: what a package-level initializer sees (not the last function's locals)."""
+        self.frames, self.scopes, self.scope_frames, self.local_types = [], [], [], []
+        self.vars, self.top = [], None
+
+    def text(self, node) -> str:
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def cut(self, node, placeholder):
+        """The construct at node is nested too deep: left out, in its place a placeholder."""
+        if self.cut_at is None:
+            self.cut_at = _line(node)
+        return placeholder
 
     def _imports(self, node, out: list) -> None:
         for spec in node.named_children:
@@ -205,14 +322,14 @@ class _Extractor:
                 path = spec.child_by_field_name("path")
                 if path is None:
                     continue
-                alias = _text(name) if name is not None else None
-                out.append((alias, _text(path)[1:-1]))
+                alias = self.text(name) if name is not None else None
+                out.append((alias, self.text(path)[1:-1]))
 
     def package_values(self, node, const: bool) -> None:
         last_type: tuple | None = None
         last_values: list = []
         for spec in _specs(node):
-            names = [_text(c) for c in spec.children_by_field_name("name")]
+            names = [self.text(c) for c in spec.children_by_field_name("name")]
             tnode = spec.child_by_field_name("type")
             vtype = self.texpr(tnode) if tnode is not None else None
             vnode = spec.child_by_field_name("value")
@@ -246,7 +363,7 @@ class _Extractor:
             tparams = self.type_params(spec.child_by_field_name("type_parameters"))
             out.append(
                 TypeDecl(
-                    name=prefix + _text(name_node),
+                    name=prefix + self.text(name_node),
                     type=self.texpr(tnode),
                     line=_line(spec),
                     type_params=tparams,
@@ -260,13 +377,22 @@ class _Extractor:
         names: list[str] = []
         for decl in node.named_children:
             if decl.type == "type_parameter_declaration":
-                names.extend(_text(n) for n in decl.children_by_field_name("name"))
+                names.extend(self.text(n) for n in decl.children_by_field_name("name"))
         return tuple(names)
 
     def texpr(self, node):
+        depth = self.depth
+        if depth >= MAX_DEPTH:
+            return self.cut(node, UNKNOWN_TYPE)
+        self.depth = depth + 1
+        t = self._texpr(node)
+        self.depth = depth
+        return t
+
+    def _texpr(self, node):
         node_type = node.type
         if node_type == "type_identifier":
-            name = _text(node)
+            name = self.text(node)
             for scope in reversed(self.local_types):
                 if name in scope:
                     return ("n", "", scope[name], ())
@@ -276,8 +402,8 @@ class _Extractor:
         if node_type == "qualified_type":
             return (
                 "n",
-                _text(node.child_by_field_name("package")),
-                _text(node.child_by_field_name("name")),
+                self.text(node.child_by_field_name("package")),
+                self.text(node.child_by_field_name("name")),
                 (),
             )
         if node_type == "generic_type":
@@ -318,11 +444,11 @@ class _Extractor:
                 return self.texpr(named[0])
             return UNKNOWN_TYPE
         if node_type == "identifier":  # a type written where tree-sitter expected an expression
-            return ("n", "", _text(node), ())
+            return ("n", "", self.text(node), ())
         if node_type == "selector_expression":
             operand = node.child_by_field_name("operand")
             if operand is not None and operand.type == "identifier":
-                return ("n", _text(operand), _text(node.child_by_field_name("field")), ())
+                return ("n", self.text(operand), self.text(node.child_by_field_name("field")), ())
         return UNKNOWN_TYPE
 
     def _param_types(self, node) -> tuple[tuple, bool]:
@@ -363,7 +489,7 @@ class _Extractor:
             names = decl.children_by_field_name("name")
             if names:
                 for n in names:
-                    fields.append((_text(n), t, False))
+                    fields.append((self.text(n), t, False))
             else:
                 if t[0] != "p" and any(c.type == "*" for c in decl.children):
                     t = ("p", t)  # `*Base`: tree-sitter keeps the star as a separate token
@@ -378,7 +504,9 @@ class _Extractor:
             if elem.type == "method_elem":
                 params, variadic = self._param_types(elem.child_by_field_name("parameters"))
                 results = self._result_types(elem.child_by_field_name("result"))
-                methods.append((_text(elem.child_by_field_name("name")), ("f", params, results, variadic)))
+                methods.append(
+                    (self.text(elem.child_by_field_name("name")), ("f", params, results, variadic))
+                )
             elif elem.type == "type_elem":
                 named = [c for c in elem.named_children if c.type != "comment"]
                 if len(named) == 1 and named[0].type in ("type_identifier", "qualified_type", "generic_type"):
@@ -387,7 +515,10 @@ class _Extractor:
 
     # ---------------------------------------------------------------- functions
     def function(self, node, method: bool) -> None:
-        name = _text(node.child_by_field_name("name"))
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            raise _Unreadable("no name")
+        name = self.text(name_node)
         func = Func(name=name, line=_line(node), end_line=node.end_point[0] + 1)
         func.type_params = self.type_params(node.child_by_field_name("type_parameters"))
         self.vars = []
@@ -399,7 +530,7 @@ class _Extractor:
         self.scopes = [{}]
         self.scope_frames = [0]
         self.local_types = [{}]
-        frame = _Frame(func, base_depth=1)
+        frame = _Frame(func, index, base_depth=1)
         self.frames = [frame]
         if method:
             recv = node.child_by_field_name("receiver")
@@ -412,8 +543,10 @@ class _Extractor:
                     func.recv_type = ("p", (*func.recv_type[1][:3], ()))
                 elif func.recv_type[0] == "n":
                     func.recv_type = (*func.recv_type[:3], ())
+                else:
+                    raise _Unreadable(f"receiver type not understood: {self.text(tnode)[:80]}")
                 names = decls[0].children_by_field_name("name")
-                rname = _text(names[0]) if names else "_"
+                rname = self.text(names[0]) if names else "_"
                 func.recv = self.declare(rname, func.recv_type, func.line)
                 recv_name = func.recv_type[1][2] if func.recv_type[0] == "p" else func.recv_type[2]
                 func.outer = f"(*{recv_name}).{name}" if func.recv_type[0] == "p" else f"{recv_name}.{name}"
@@ -442,7 +575,7 @@ class _Extractor:
             if t is not None and t.type == "generic_type":
                 args = t.child_by_field_name("type_arguments")
                 if args is not None:
-                    return tuple(_text(a) for a in args.named_children)
+                    return tuple(self.text(a) for a in args.named_children)
         return ()
 
     def signature(self, func: Func, node) -> None:
@@ -455,12 +588,12 @@ class _Extractor:
                     t = self.texpr(tnode) if tnode is not None else UNKNOWN_TYPE
                     names = decl.children_by_field_name("name")
                     for n in names or [None]:
-                        params.append((self.declare(_text(n) if n is not None else "_", t, func.line), t))
+                        params.append((self.declare(self.text(n) if n is not None else "_", t, func.line), t))
                 elif decl.type == "variadic_parameter_declaration":
                     tnode = decl.child_by_field_name("type")
                     t = ("s", self.texpr(tnode)) if tnode is not None else UNKNOWN_TYPE
                     n = decl.child_by_field_name("name")
-                    params.append((self.declare(_text(n) if n is not None else "_", t, func.line), t))
+                    params.append((self.declare(self.text(n) if n is not None else "_", t, func.line), t))
                     func.variadic = True
         func.params = tuple(params)
         results: list = []
@@ -474,7 +607,9 @@ class _Extractor:
                     t = self.texpr(tnode) if tnode is not None else UNKNOWN_TYPE
                     names = decl.children_by_field_name("name")
                     for n in names or [None]:
-                        results.append((self.declare(_text(n) if n is not None else "_", t, func.line), t))
+                        results.append(
+                            (self.declare(self.text(n) if n is not None else "_", t, func.line), t)
+                        )
             else:
                 t = self.texpr(rnode)
                 results.append((self.declare("_", t, func.line), t))
@@ -514,12 +649,18 @@ class _Extractor:
         self.frames[-1].stmts.append(stmt)
 
     def stmt(self, node) -> None:
+        depth = self.depth
+        if depth >= MAX_DEPTH:
+            self.cut(node, None)
+            return
+        self.depth = depth + 1
         handler = self.stmt_dispatch.get(node.type)
         if handler is not None:
             handler(node)
         elif node.type in self.expr_dispatch:
             # a bare expression where a statement was expected (tree-sitter's error recovery)
             self.emit(("x", self.expr(node), _line(node)))
+        self.depth = depth
 
     def s_list(self, node) -> None:
         for child in node.named_children:
@@ -554,7 +695,7 @@ class _Extractor:
             if n.type != "identifier":
                 out.append(self.expr(n))
                 continue
-            name = _text(n)
+            name = self.text(n)
             if name == "_":
                 out.append(("id", "_"))
                 continue
@@ -568,7 +709,7 @@ class _Extractor:
         lhs = self._exprs(node.child_by_field_name("left"))
         rhs = self._exprs(node.child_by_field_name("right"))
         op = node.child_by_field_name("operator")
-        if op is not None and _text(op) != "=":
+        if op is not None and self.text(op) != "=":
             rhs = lhs + rhs
         self.emit(("=", lhs, rhs, _line(node), False))
 
@@ -580,7 +721,7 @@ class _Extractor:
             rhs = self._exprs(vnode) if vnode is not None else ()
             lhs = []
             for n in spec.children_by_field_name("name"):
-                name = _text(n)
+                name = self.text(n)
                 lhs.append(("v", self.declare(name, vtype, _line(spec))) if name != "_" else ("id", "_"))
             if rhs:
                 self.emit(("=", tuple(lhs), rhs, _line(spec), True))
@@ -591,7 +732,7 @@ class _Extractor:
         for spec in node.named_children:
             name_node = spec.child_by_field_name("name")
             if name_node is not None:
-                self.local_types[-1][_text(name_node)] = prefix + _text(name_node)
+                self.local_types[-1][self.text(name_node)] = prefix + self.text(name_node)
         self.type_declaration(node, self.types, prefix=prefix)
 
     def s_return(self, node) -> None:
@@ -608,20 +749,29 @@ class _Extractor:
                 self.emit((tag, self.expr(child), _line(node)))
 
     def s_if(self, node) -> None:
-        self.push()
-        init = node.child_by_field_name("initializer")
-        if init is not None:
-            self.stmt(init)
-        cond = node.child_by_field_name("condition")
-        if cond is not None:
-            self.emit(("x", self.expr(cond), _line(cond)))
-        cons = node.child_by_field_name("consequence")
-        if cons is not None:
-            self.s_block(cons)
-        alt = node.child_by_field_name("alternative")
-        if alt is not None:
-            self.stmt(alt)
-        self.pop()
+        # an else-if chain is walked in a loop, each if inside the scope of the one before
+        scopes = 0
+        while True:
+            self.push()
+            scopes += 1
+            init = node.child_by_field_name("initializer")
+            if init is not None:
+                self.stmt(init)
+            cond = node.child_by_field_name("condition")
+            if cond is not None:
+                self.emit(("x", self.expr(cond), _line(cond)))
+            cons = node.child_by_field_name("consequence")
+            if cons is not None:
+                self.s_block(cons)
+            alt = node.child_by_field_name("alternative")
+            if alt is None:
+                break
+            if alt.type != "if_statement":
+                self.stmt(alt)
+                break
+            node = alt
+        for _ in range(scopes):
+            self.pop()
 
     def s_for(self, node) -> None:
         self.push()
@@ -688,7 +838,7 @@ class _Extractor:
         alias = None
         if alias_node is not None:
             names = [c for c in alias_node.named_children if c.type == "identifier"] or [alias_node]
-            alias = _text(names[0])
+            alias = self.text(names[0])
         if alias is None:
             self.emit(("x", subject, _line(node)))
         for case in node.named_children:
@@ -748,30 +898,38 @@ class _Extractor:
 
     # ---------------------------------------------------------------- expressions
     def expr(self, node):
+        depth = self.depth
+        if depth >= MAX_DEPTH:
+            return self.cut(node, ("id", "?"))
+        self.depth = depth + 1
         handler = self.expr_dispatch.get(node.type)
         if handler is not None:
-            return handler(node)
-        node_type = node.type
-        lit = _LITERAL_KINDS.get(node_type)
-        if lit is not None:
-            return ("lit", lit, None)
-        if node_type in ("nil", "true", "false", "iota"):
-            return ("id", node_type)
-        if node_type in _TYPE_NODES:
-            return ("T", self.texpr(node))
-        if node_type == "variadic_argument":
-            return self.expr(node.named_children[0])
-        if node_type == "field_identifier" or node_type == "type_identifier":
-            return ("id", _text(node))
-        return ("id", "?")
+            out = handler(node)
+        else:
+            node_type = node.type
+            lit = _LITERAL_KINDS.get(node_type)
+            if lit is not None:
+                out = ("lit", lit, None)
+            elif node_type in ("nil", "true", "false", "iota"):
+                out = ("id", node_type)
+            elif node_type in _TYPE_NODES:
+                out = ("T", self.texpr(node))
+            elif node_type == "variadic_argument":
+                out = self.expr(node.named_children[0])
+            elif node_type == "field_identifier" or node_type == "type_identifier":
+                out = ("id", self.text(node))
+            else:
+                out = ("id", "?")
+        self.depth = depth
+        return out
 
     def e_ident(self, node):
-        return self.resolve(_text(node))
+        return self.resolve(self.text(node))
 
     def e_selector(self, node):
         operand = node.child_by_field_name("operand")
         field = node.child_by_field_name("field")
-        return (".", self.expr(operand), _text(field) if field is not None else "?")
+        return (".", self.expr(operand), self.text(field) if field is not None else "?")
 
     def e_paren(self, node):
         for child in node.named_children:
@@ -780,7 +938,7 @@ class _Extractor:
         return ("id", "?")
 
     def e_string(self, node):
-        text = _text(node)
+        text = self.text(node)
         if node.type == "interpreted_string_literal":
             return ("lit", "s", text[1:-1].replace('\\"', '"'))
         return ("lit", "s", text[1:-1])
@@ -810,7 +968,7 @@ class _Extractor:
             base = tnode.child_by_field_name("type")
             if base is not None and base.type in ("type_identifier", "identifier"):
                 # f[T](x): tree-sitter cannot tell a generic call from a conversion
-                return ("call", self.resolve(_text(base)), (arg,), _line(node), False)
+                return ("call", self.resolve(self.text(base)), (arg,), _line(node), False)
         return (
             "call",
             ("T", self.texpr(tnode)) if tnode is not None else ("id", "?"),
@@ -822,7 +980,7 @@ class _Extractor:
     def e_generic(self, node):
         base = node.child_by_field_name("type")
         if base is not None and base.type in ("type_identifier", "identifier"):
-            return self.resolve(_text(base))
+            return self.resolve(self.text(base))
         return ("T", self.texpr(node))
 
     def e_composite(self, node):
@@ -849,7 +1007,7 @@ class _Extractor:
                     else kv[0]
                 )
                 if key_node.type in ("identifier", "field_identifier"):
-                    name = _text(key_node)
+                    name = self.text(key_node)
                     found = self.resolve(name)
                     key = ("key", name, found[1] if found[0] == "v" else None)
                 else:
@@ -898,9 +1056,9 @@ class _Extractor:
             self.local_types = [{}]
             func.top = index
         else:
-            func.parent = self._frame_index(parent_frame)
+            func.parent = parent_frame.index
             func.top = self.top
-        frame = _Frame(func, base_depth=len(self.scopes))
+        frame = _Frame(func, index, base_depth=len(self.scopes))
         self.frames.append(frame)
         self.push()
         self.signature(func, node)
@@ -915,18 +1073,12 @@ class _Extractor:
             self.vars, self.scopes, self.scope_frames, self.top, self.local_types = saved
         return ("fl", index)
 
-    def _frame_index(self, frame: _Frame) -> int:
-        for i in range(len(self.funcs) - 1, -1, -1):
-            if self.funcs[i] is frame.func:
-                return i
-        return self.top if self.top is not None else 0
-
     def e_unary(self, node):
         op = node.child_by_field_name("operator")
         operand = node.child_by_field_name("operand")
         return (
             "u",
-            _text(op) if op is not None else "?",
+            self.text(op) if op is not None else "?",
             self.expr(operand) if operand is not None else ("id", "?"),
         )
 
@@ -936,7 +1088,7 @@ class _Extractor:
         right = node.child_by_field_name("right")
         return (
             "b",
-            _text(op) if op is not None else "?",
+            self.text(op) if op is not None else "?",
             self.expr(left) if left is not None else ("id", "?"),
             self.expr(right) if right is not None else ("id", "?"),
         )
@@ -959,6 +1111,20 @@ class _Extractor:
             self.expr(operand) if operand is not None else ("id", "?"),
             self.texpr(tnode) if tnode is not None else None,
         )
+
+
+_DECLARATIONS = frozenset(
+    {"function_declaration", "method_declaration", "type_declaration", "var_declaration", "const_declaration"}
+)
+
+
+def _describe(source: bytes, node, node_type: str) -> str:
+    """`func Name`, `method Name`, `type declaration`, ... for a message about one declaration."""
+    what = {"function_declaration": "func", "method_declaration": "method"}.get(node_type)
+    if what is None:
+        return node_type.replace("_", " ")
+    name = node.child_by_field_name("name")
+    return f"{what} {_text(source, name)[:80]}" if name is not None else what
 
 
 def _specs(node):

@@ -627,7 +627,12 @@ LINUX_TAGS = frozenset({"linux", "amd64", "unix", "gc", "cgo"})
 
 
 def build_satisfied(expr: str, tags: frozenset[str] = LINUX_TAGS) -> bool:
-    """Evaluate a //go:build expression (!, &&, ||, parentheses) for linux/amd64."""
+    """Evaluate a //go:build expression (!, &&, ||, parentheses) for linux/amd64.
+
+    A recursive-descent parse (or := and {"||" and}; and := unary {"&&" unary}; unary := "!" unary |
+    "(" or ")" | tag) run on an explicit stack, so any nesting costs no Python recursion; a
+    malformed line is read leniently (a missing ")" is implied, a missing operand is false).
+    """
     tokens = (
         expr.replace("(", " ( ")
         .replace(")", " ) ")
@@ -636,40 +641,46 @@ def build_satisfied(expr: str, tags: frozenset[str] = LINUX_TAGS) -> bool:
         .replace("||", " || ")
         .split()
     )
+    n = len(tokens)
     pos = 0
-
-    def atom() -> bool:
-        nonlocal pos
-        if pos >= len(tokens):
-            return False
-        tok = tokens[pos]
-        pos += 1
-        if tok == "!":
-            return not atom()
-        if tok == "(":
-            value = disjunction()
-            if pos < len(tokens) and tokens[pos] == ")":
-                pos += 1
-            return value
-        return tok in tags or (tok.startswith("go1.") and tok[4:].isdigit())
-
-    def conjunction() -> bool:
-        nonlocal pos
-        value = atom()
-        while pos < len(tokens) and tokens[pos] == "&&":
+    # what waits for the value of the unary being read: "!", "(", or an and/or with the value of
+    # its operands so far (None before the first)
+    stack: list = [["||", None], ["&&", None]]
+    while True:
+        # read one unary: its prefix "!"s and "("s go on the stack, then one tag
+        value = False
+        while pos < n:
+            tok = tokens[pos]
             pos += 1
-            value = atom() and value
-        return value
-
-    def disjunction() -> bool:
-        nonlocal pos
-        value = conjunction()
-        while pos < len(tokens) and tokens[pos] == "||":
-            pos += 1
-            value = conjunction() or value
-        return value
-
-    return disjunction()
+            if tok == "!":
+                stack.append("!")
+            elif tok == "(":
+                stack += ["(", ["||", None], ["&&", None]]
+            else:
+                value = tok in tags or (tok.startswith("go1.") and tok[4:].isdigit())
+                break
+        # hand the value up until an operator asks for another operand
+        while True:
+            top = stack[-1]
+            if top == "!":
+                stack.pop()
+                value = not value
+            elif top == "(":
+                stack.pop()
+                if pos < n and tokens[pos] == ")":
+                    pos += 1
+            else:
+                op = top[0]
+                top[1] = value if top[1] is None else (value and top[1] if op == "&&" else value or top[1])
+                if pos < n and tokens[pos] == op:
+                    pos += 1
+                    if op == "||":
+                        stack.append(["&&", None])
+                    break
+                stack.pop()
+                value = top[1]
+                if not stack:
+                    return value
 
 
 def _build_constraint_ok(tags: tuple[str, ...]) -> bool:

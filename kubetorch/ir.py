@@ -132,3 +132,4 @@ class FileFacts:
     errors: tuple[str, ...] = ()  # "LINE: message" for each syntax error tree-sitter reported
     generated: bool = False
     build_tags: tuple[str, ...] = field(default_factory=tuple)
+    skipped: tuple[str, ...] = ()  # "LINE: what" for each part left out (too deep, unreadable)

@@ -581,6 +581,7 @@ class SinkCall:
     resource: str  # group/resource[/subresource]
     kind: str  # write | event (the `kind` column of the chains and sinks tables)
     client: str  # typed | dynamic | rest | events | controller-runtime
+    version: str = ""  # API version of the client or object (v1, v1beta1), "" when the call does not say
 
 
 @dataclass(slots=True)

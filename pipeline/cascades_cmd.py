@@ -10,8 +10,9 @@ from __future__ import annotations
 import click
 
 from kubetorch.cascades import cascade_rows
-from pipeline.cli_errors import fail, friendly_errors
-from pipeline.runs import check_run, optional_rows, rows, short_name
+from pipeline.cli_errors import fail
+from pipeline.formats import format_option, render
+from pipeline.runs import check_run, optional_rows, rows, run_source, short_name
 
 
 def load_edges(out: str) -> list[dict]:
@@ -73,20 +74,38 @@ def edge_line(level: int, e: dict) -> str:
     )
 
 
+COLUMNS = (
+    "depth",
+    "from_component",
+    "sink_function",
+    "api_verb",
+    "api_resource",
+    "to_component",
+    "informer_resource",
+    "event",
+    "handler",
+)
+
+
 @click.command("cascades")
-@click.argument("out", type=click.Path(path_type=str))
+@run_source
 @click.option("--from", "start", required=True, metavar="COMPONENT", help="Component (or unique substring).")
 @click.option(
     "--depth", type=click.IntRange(1), default=3, show_default=True, help="How many hops to follow."
 )
-@friendly_errors
-def cascades_command(out: str, start: str, depth: int) -> None:
-    """Walk the cascade edges of run OUT from a component: its writes, whose handlers they wake, on."""
+@format_option()
+def cascades_command(out: str, start: str, depth: int, fmt: str) -> None:
+    """Walk the cascade edges of a run from a component: its writes, whose handlers they wake, on.
+
+    OUT|RELEASE is a run folder, or with --history DIR one of its release labels.
+    """
     edges = load_edges(out)
     component = resolve_component(start, components_of(out, edges))
     found = walk(edges, component, depth)
-    click.echo(f"cascades from {component} (depth <= {depth})")
-    for level, e in found:
-        click.echo(edge_line(level, e))
     reached = {e["to_component"] for _, e in found} - {component}
-    click.echo(f"{len(found)} edge(s), {len(reached)} other component(s) reached")
+    rows_ = [[level, *(e.get(k) for k in COLUMNS[1:])] for level, e in found]
+    footer = (
+        f"{len(found)} edge(s) from {component} (depth <= {depth}), {len(reached)} other component(s) reached"
+    )
+    names = ("from_component", "sink_function", "to_component", "handler")
+    click.echo(render(fmt, COLUMNS, rows_, short=names, footer=footer), nl=False)

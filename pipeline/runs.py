@@ -6,8 +6,12 @@ same everywhere, and a table the analyzer does not write yet is simply absent, n
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
+from typing import Any
 
+import click
 import pyarrow as pa
 
 from pipeline.output import OutputError, read_manifest, read_table
@@ -76,3 +80,40 @@ def location(file: str | None, line: int | None) -> str:
     if not file:
         return ""
     return f"{file}:{line}" if line else file
+
+
+def open_run(source: str | None, history: str | None) -> str:
+    """The run folder a read command reads: OUT itself, or with --history the partition of the
+    release label given in its place."""
+    if history is None:
+        if not source:
+            raise OutputError("give the run folder (OUT), or --history DIR and a release")
+        return check_run(source)
+    from pipeline.history import release_dir
+
+    if not source:
+        raise OutputError(
+            f"--history {history}: give a release label too (`kubetorch history list {history}`)"
+        )
+    return check_run(release_dir(history, source))
+
+
+def run_source(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The first argument of every read command: a run folder OUT, or with `--history DIR` one of
+    its release labels. The command receives `out`, the run folder to read; errors are one line
+    (this applies cli_errors.friendly_errors to the command)."""
+    from pipeline.cli_errors import friendly_errors
+
+    @functools.wraps(fn)
+    @friendly_errors
+    def wrapper(*args: Any, source: str, history: str | None, **kwargs: Any) -> Any:
+        return fn(*args, out=open_run(source, history), **kwargs)
+
+    wrapper = click.option(
+        "--history",
+        type=click.Path(path_type=str),
+        default=None,
+        metavar="DIR",
+        help="History folder: the first argument is then one of its release labels.",
+    )(wrapper)
+    return click.argument("source", metavar="OUT|RELEASE")(wrapper)

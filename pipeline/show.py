@@ -1,15 +1,19 @@
-"""`kubetorch handlers` and `kubetorch chains`: a run's tables for people, grouped by component.
+"""`kubetorch handlers` and `kubetorch chains`: a run's tables for people (or, with --format json
+or csv, for programs).
 
-Names are shortened to their last import-path segment (`replicaset.(*RSController).addPod`) so a
-line fits a terminal; `chains --explain ID` shows one chain in full with its witness path.
+The table shows the columns that tell two rows apart (the sink function too: two `create events`
+chains of one handler differ only there), names shortened to their last import-path segment where
+that keeps them distinct. `chains --explain ID` shows one chain in full with its witness path;
+`chains --from X --to Y` keeps the chains whose path goes from X to Y.
 """
 
 from __future__ import annotations
 
 import click
 
-from pipeline.cli_errors import fail, friendly_errors
-from pipeline.runs import check_run, location, rows, short_name
+from pipeline.cli_errors import fail
+from pipeline.formats import format_option, render_dicts
+from pipeline.runs import location, run_source, table
 
 
 def match_component(items: list[dict], pattern: str | None, what: str) -> list[dict]:
@@ -24,11 +28,8 @@ def match_component(items: list[dict], pattern: str | None, what: str) -> list[d
     return kept
 
 
-def grouped(items: list[dict], key: tuple[str, ...]) -> dict[str, list[dict]]:
-    groups: dict[str, list[dict]] = {}
-    for r in sorted(items, key=lambda r: tuple(str(r.get(k) or "") for k in ("component", *key))):
-        groups.setdefault(r.get("component") or "", []).append(r)
-    return groups
+def ordered(items: list[dict], key: tuple[str, ...]) -> list[dict]:
+    return sorted(items, key=lambda r: tuple(str(r.get(k) or "") for k in ("component", *key)))
 
 
 def columns(lines: list[list[str]], indent: str = "  ") -> list[str]:
@@ -46,47 +47,67 @@ def _resource(h: dict) -> str:
     return resource
 
 
-def handlers_text(items: list[dict]) -> str:
+def _components(items: list[dict]) -> int:
+    return len({r.get("component") for r in items})
+
+
+HANDLER_COLUMNS = ("component", "informer_resource", "event", "handler", "filter", "via", "registered_at")
+CHAIN_COLUMNS = (
+    "component",
+    "chain_id",
+    "event",
+    "handler",
+    "shared_state",
+    "reader",
+    "sink_function",
+    "write",
+)
+NAMES = ("component", "handler", "filter", "shared_state", "reader", "sink_function")
+
+
+def handlers_text(items: list[dict], fmt: str = "table", all_columns: tuple[str, ...] = ()) -> str:
+    items = ordered(items, ("informer_resource", "event", "handler", "registration_line"))
+    return render_dicts(
+        fmt,
+        items,
+        HANDLER_COLUMNS,
+        short=NAMES,
+        footer=f"{len(items)} handler(s) in {_components(items)} component(s)",
+        derived={
+            "informer_resource": _resource,
+            "registered_at": lambda h: location(h.get("registration_file"), h.get("registration_line")),
+        },
+        all_columns=all_columns,
+    )
+
+
+def chains_text(items: list[dict], fmt: str = "table", all_columns: tuple[str, ...] = ()) -> str:
+    items = ordered(items, ("informer_resource", "event", "handler", "api_resource", "sink_function"))
+    return render_dicts(
+        fmt,
+        items,
+        CHAIN_COLUMNS,
+        short=NAMES,
+        footer=(
+            f"{len(items)} chain(s) in {_components(items)} component(s); "
+            "`kubetorch chains OUT --explain ID` shows one"
+        ),
+        derived={
+            "event": lambda c: f"{c.get('informer_resource')} {c.get('event')}",
+            "write": lambda c: f"{c.get('api_verb')} {c.get('api_resource')}",
+        },
+        all_columns=all_columns,
+    )
+
+
+def _reads(c: dict) -> str:
     out = []
-    for component, group in grouped(items, ("informer_resource", "event", "handler")).items():
-        out.append(component)
-        out += columns(
-            [
-                [
-                    _resource(h),
-                    h.get("event") or "",
-                    short_name(h.get("handler")),
-                    location(h.get("file"), h.get("line")),
-                ]
-                for h in group
-            ]
-        )
-        out.append("")
-    n = len({h.get("component") for h in items})
-    out.append(f"{len(items)} handler(s) in {n} component(s)")
-    return "\n".join(out) + "\n"
-
-
-def chain_line(c: dict) -> list[str]:
-    return [
-        c.get("chain_id") or "",
-        f"{c.get('informer_resource')} {c.get('event')}",
-        short_name(c.get("handler")),
-        c.get("shared_state") or "",
-        short_name(c.get("reader")),
-        f"{c.get('api_verb')} {c.get('api_resource')}",
-    ]
-
-
-def chains_text(items: list[dict]) -> str:
-    out = []
-    for component, group in grouped(items, ("informer_resource", "event", "handler", "api_resource")).items():
-        out.append(component)
-        out += columns([chain_line(c) for c in group])
-        out.append("")
-    n = len({c.get("component") for c in items})
-    out.append(f"{len(items)} chain(s) in {n} component(s); `kubetorch chains OUT --explain ID` shows one")
-    return "\n".join(out) + "\n"
+    for r in c.get("reads") or []:
+        if isinstance(r, dict):
+            out.append(f"{r.get('kind')} {r.get('resource')}")
+        else:
+            out.append(str(r))
+    return ", ".join(out) or "-"
 
 
 def explain_text(c: dict) -> str:
@@ -98,7 +119,7 @@ def explain_text(c: dict) -> str:
         ("registered at", location(c.get("registration_file"), c.get("registration_line"))),
         ("shared state", c.get("shared_state")),
         ("reader", c.get("reader")),
-        ("reads", ", ".join(c.get("reads") or []) or "-"),
+        ("reads", _reads(c)),
         ("sink", f"{c.get('api_verb')} {c.get('api_resource')} ({c.get('kind')})"),
         ("sink function", c.get("sink_function")),
         ("sink at", location(c.get("sink_file"), c.get("sink_line"))),
@@ -108,12 +129,19 @@ def explain_text(c: dict) -> str:
     out = [f"{k.ljust(width)}  {v or ''}".rstrip() for k, v in fields]
     out += ["", "witness path:"]
     steps = c.get("path") or []
-    out += columns(
-        [
-            [f"{i}.", s.get("step") or "", s.get("function") or "", location(s.get("file"), s.get("line"))]
-            for i, s in enumerate(steps, 1)
-        ]
-    ) or ["  (no path recorded)"]
+    for i, s in enumerate(steps, 1):
+        out.append(
+            f"{f'{i}.':>4} {(s.get('kind') or ''):<8} {s.get('function') or ''}  "
+            f"{location(s.get('file'), s.get('line'))}"
+        )
+        detail = s.get("step") or ""
+        if s.get("snippet"):
+            detail += f":  {s['snippet']}"
+        out.append(f"{'':13}{detail}")
+        if s.get("url"):
+            out.append(f"{'':13}{s['url']}")
+    if not steps:
+        out.append("  (no path recorded)")
     return "\n".join(out) + "\n"
 
 
@@ -129,27 +157,104 @@ def find_chain(items: list[dict], chain_id: str) -> dict:
     return found[0]
 
 
+# ---------------------------------------------------------------- path queries
+
+
+def _name_matches(pattern: str, name: str | None) -> bool:
+    """A qualified name matches its full spelling, or any dotted tail of it (`addPod`,
+    `(*Controller).addPod`, `replicaset.Controller.queue`)."""
+    if not name:
+        return False
+    return name == pattern or name.endswith("." + pattern) or name.endswith("/" + pattern)
+
+
+def start_index(c: dict, pattern: str) -> int | None:
+    """Where a chain's path starts to match --from: its informer resource, handler, shared state,
+    or any function on the witness (the first step at that function)."""
+    if pattern == c.get("informer_resource") or _name_matches(pattern, c.get("handler")):
+        return 0
+    steps = c.get("path") or []
+    for i, s in enumerate(steps):
+        if _name_matches(pattern, s.get("function")) or _name_matches(pattern, s.get("state")):
+            return i
+    if _name_matches(pattern, c.get("shared_state")):
+        return 0
+    return None
+
+
+def end_index(c: dict, pattern: str) -> int | None:
+    """Where a chain matches --to: its API resource or sink function (the last step), or any
+    function on the witness."""
+    steps = c.get("path") or []
+    last = max(len(steps) - 1, 0)
+    if pattern == c.get("api_resource") or _name_matches(pattern, c.get("sink_function")):
+        return last
+    found = [i for i, s in enumerate(steps) if _name_matches(pattern, s.get("function"))]
+    return found[-1] if found else None
+
+
+def path_query(items: list[dict], start: str | None, end: str | None) -> list[dict]:
+    """The chains going from `start` to `end` (either may be None: anything)."""
+    kept = []
+    for c in items:
+        i = start_index(c, start) if start else 0
+        j = end_index(c, end) if end else len(c.get("path") or [])
+        if i is not None and j is not None and i <= j:
+            kept.append(c)
+    return kept
+
+
 @click.command("handlers")
-@click.argument("out", type=click.Path(path_type=str))
+@run_source
 @click.option("--component", default=None, help="Only components whose name contains this.")
-@friendly_errors
-def handlers_command(out: str, component: str | None) -> None:
-    """The informer handlers of run folder OUT: resource, event, handler, registration file:line."""
-    items = match_component(rows(check_run(out), "handlers"), component, "handlers")
-    click.echo(handlers_text(items), nl=False)
+@format_option()
+def handlers_command(out: str, component: str | None, fmt: str) -> None:
+    """The informer handlers of a run: resource, event, handler, filter, registration file:line.
+
+    OUT|RELEASE is a run folder, or with --history DIR one of its release labels.
+    """
+    t = table(out, "handlers")
+    items = match_component(t.to_pylist(), component, "handlers")
+    click.echo(handlers_text(items, fmt, tuple(t.schema.names)), nl=False)
 
 
 @click.command("chains")
-@click.argument("out", type=click.Path(path_type=str))
+@run_source
 @click.option("--component", default=None, help="Only components whose name contains this.")
 @click.option(
     "--explain", "explain", default=None, metavar="CHAIN_ID", help="Show one chain and its witness path."
 )
-@friendly_errors
-def chains_command(out: str, component: str | None, explain: str | None) -> None:
-    """The chains of run folder OUT grouped by component: event -> handler -> state -> reader -> write."""
-    items = match_component(rows(check_run(out), "chains"), component, "chains")
+@click.option(
+    "--from",
+    "start",
+    default=None,
+    metavar="X",
+    help="Only chains from X: an informer resource, handler, shared state or function on the path.",
+)
+@click.option(
+    "--to",
+    "end",
+    default=None,
+    metavar="Y",
+    help="Only chains to Y: an API resource or sink function (or a function on the path after X).",
+)
+@format_option()
+def chains_command(
+    out: str, component: str | None, explain: str | None, start: str | None, end: str | None, fmt: str
+) -> None:
+    """The chains of a run: event -> handler -> shared state -> reader -> sink function -> write.
+
+    OUT|RELEASE is a run folder, or with --history DIR one of its release labels. Names given
+    to --from and --to match in full or by a dotted tail (`addPod`, `Controller.queue`).
+    """
+    t = table(out, "chains")
+    names = tuple(t.schema.names)
+    items = match_component(t.to_pylist(), component, "chains")
     if explain:
-        click.echo(explain_text(find_chain(items, explain)), nl=False)
-    else:
-        click.echo(chains_text(items), nl=False)
+        c = find_chain(items, explain)
+        click.echo(explain_text(c) if fmt == "table" else chains_text([c], fmt, names), nl=False)
+        return
+    for option, pattern, where in (("--from", start, start_index), ("--to", end, end_index)):
+        if pattern and not any(where(c, pattern) is not None for c in items):
+            fail(f"{option} {pattern!r} matches no resource, function or state of any chain here")
+    click.echo(chains_text(path_query(items, start, end), fmt, names), nl=False)

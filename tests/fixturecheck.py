@@ -75,6 +75,10 @@ def compare(path: str) -> list[str]:
                     problems.append(
                         f"chain {want['handler']} -> {want['sink_function']}: {k} {got[k]!r} != {want[k]!r}"
                     )
+            if "witness_has" in want and not any(want["witness_has"] in s["step"] for s in got["path"]):
+                problems.append(
+                    f"chain {want['handler']} -> {want['sink_function']}: no witness step says {want['witness_has']!r}"
+                )
     for forbidden in exp.get("forbidden_chains", []):
         keys = {k: v for k, v in forbidden.items() if k != "why"}
         for c in rows(result, "chains"):

@@ -25,7 +25,7 @@ PKG = "example.com/demo/pkg"
 
 def invoke(*args: str):
     """Run the kubetorch command line in-process."""
-    return CliRunner().invoke(main, list(args))
+    return CliRunner().invoke(main, list(args), prog_name="kubetorch")
 
 
 def write_files(root, files: dict[str, str | bytes]) -> None:
@@ -59,32 +59,64 @@ def chain(
         "informer_resource": informer_resource,
         "event": event,
         "handler": handler,
-        "shared_state": f"{struct}.queue",
+        "shared_state": f"{component}.queue",
         "reader": f"{pkg}.(*{struct}).processNextWorkItem",
         "sink_function": f"{pkg}.(*{struct}).sync",
         "api_verb": api_verb,
         "api_resource": api_resource,
         "kind": "event" if api_resource in ("events", "events.k8s.io/events") else "write",
-        "reads": [f"lister {informer_resource}"],
+        "reads": [f"lister {informer_resource}"],  # "kind resource" strings, made structs below
         "registration_file": "pkg/controller.go",
         "registration_line": 10,
         "sink_file": "pkg/sync.go",
         "sink_line": 40,
     }
     row.update(extra)
+    row["reads"] = [read(r, row["reader"]) if isinstance(r, str) else r for r in row["reads"]]
     if "path" not in row:
+        state, verb, resource = row["shared_state"], row["api_verb"], row["api_resource"]
         row["path"] = [
-            {"function": row["handler"], "file": "pkg/controller.go", "line": 20, "step": "handler"},
-            {"function": row["reader"], "file": "pkg/controller.go", "line": 30, "step": "read"},
-            {
-                "function": row["sink_function"],
-                "file": row["sink_file"],
-                "line": row["sink_line"],
-                "step": "sink",
-            },
+            step(
+                row["handler"],
+                "pkg/controller.go",
+                20,
+                f"handle {event}",
+                "handle",
+                resource=informer_resource,
+            ),
+            step(
+                row["handler"],
+                "pkg/controller.go",
+                21,
+                "write queue.Add",
+                "write",
+                state=state,
+                via="queue.Add",
+            ),
+            step(row["reader"], "pkg/controller.go", 30, f"read {state} (queue.Get)", "read", state=state),
+            step(
+                row["sink_function"],
+                row["sink_file"],
+                row["sink_line"],
+                f"{verb} {resource}",
+                "sink",
+                resource,
+            ),
         ]
     row["chain_id"] = chain_id(*(row[k] for k in CHAIN_KEY))
     return row
+
+
+def step(function: str, file: str, line: int, text: str, kind: str, resource=None, **extra: Any) -> dict:
+    """One witness step with every field filled."""
+    row = {"function": function, "file": file, "line": line, "step": text, "kind": kind, "resource": resource}
+    return {"state": None, "via": None, "snippet": f"// line {line}", "url": None, **row, **extra}
+
+
+def read(what: str, function: str) -> dict:
+    """A chain's read struct from its words (`lister pods`)."""
+    kind, _, resource = what.partition(" ")
+    return {"kind": kind, "resource": resource, "function": function, "file": "pkg/sync.go", "line": 35}
 
 
 def handler(
@@ -106,8 +138,8 @@ def handler(
         "filter": None,
         "registration": f"{pkg}.New{struct}",
         "via": "AddEventHandler",
-        "file": "pkg/controller.go",
-        "line": 10,
+        "registration_file": "pkg/controller.go",
+        "registration_line": 10,
         "resolution": "informer factory",
         "note": None,
     }
@@ -138,9 +170,9 @@ def make_run(
     handlers = handlers_of(chains) if handlers is None else handlers
     sinks = {
         (c["sink_function"], c["api_verb"], c["api_resource"]): {
-            "function": c["sink_function"],
-            "file": c["sink_file"],
-            "line": c["sink_line"],
+            "sink_function": c["sink_function"],
+            "sink_file": c["sink_file"],
+            "sink_line": c["sink_line"],
             "api_verb": c["api_verb"],
             "api_resource": c["api_resource"],
             "kind": c["kind"],
@@ -149,7 +181,7 @@ def make_run(
         }
         for c in chains
     }
-    sink_rows = sorted(sinks.values(), key=lambda r: (r["function"], r["api_verb"], r["api_resource"]))
+    sink_rows = sorted(sinks.values(), key=lambda r: (r["sink_function"], r["api_verb"], r["api_resource"]))
     sink_rows += [{"on_chain": False, "kind": "write", "client": "typed", **s} for s in extra_sinks or []]
     data: dict[str, list[dict]] = {
         "chains": chains,
@@ -159,7 +191,7 @@ def make_run(
         "accesses": [
             {
                 "function": c["handler"],
-                "location": c["shared_state"],
+                "shared_state": c["shared_state"],
                 "access": "write",
                 "file": "pkg/controller.go",
                 "line": 21,
@@ -177,7 +209,7 @@ def make_run(
             }
             for c in chains
         ],
-        "files": [{"path": "pkg/controller.go", "package": "pkg", "import_path": PKG, "status": "ok"}],
+        "files": [{"file": "pkg/controller.go", "package_name": "pkg", "package": PKG, "status": "ok"}],
     }
     out_tables = {
         name: pa.Table.from_pylist(data.get(name, []), schema=schema)

@@ -70,7 +70,8 @@ def test_out_whose_parent_is_a_regular_file(tmp_path):
     write_files(tmp_path, GOOD)
     (tmp_path / "blocker").write_text("a file\n")
     result = invoke("analyze", str(tmp_path), "--out", str(tmp_path / "blocker" / "out"), "--no-cache")
-    assert_one_line_error(result, f"{tmp_path / 'blocker'}: cannot create output parent: File exists")
+    blocker = tmp_path / "blocker"
+    assert_one_line_error(result, f"{blocker / 'out'}: cannot be created: {blocker} is not a directory")
 
 
 def test_out_that_is_a_regular_file(tmp_path):
@@ -90,7 +91,9 @@ def test_out_under_a_read_only_dir(tmp_path):
         if os.access(ro, os.W_OK):
             pytest.skip("this user can write into a read-only directory (root)")
         result = invoke("analyze", str(tmp_path / "tree"), "--out", str(ro / "out"), "--no-cache")
-        assert_one_line_error(result, f"{ro}: not writable")
+        assert_one_line_error(
+            result, f"{ro / 'out'}: not writable (cannot create an entry in {ro}: Permission denied)"
+        )
     finally:
         ro.chmod(0o755)
 
@@ -157,7 +160,7 @@ def check_bad_file_run(stderr: str, out) -> None:
         ]
     assert lines[-1] == "kubetorch: partial: 5 file(s) could not be fully analysed"
     assert len(lines) == 6
-    files = {r["path"]: r for r in read_table(str(out), "files").to_pylist()}
+    files = {r["file"]: r for r in read_table(str(out), "files").to_pylist()}
     assert {p: (r["status"], r["error"], r["parse_errors"]) for p, r in files.items()} == {
         "p/a.go": ("unreadable", "unreadable: symlink loop", []),
         "p/b.go": ("unreadable", "unreadable: symlink loop", []),
@@ -187,7 +190,7 @@ def test_bad_files_are_reported_and_the_rest_analysed(tmp_path):
     result = invoke("analyze", str(tmp_path / "tree"), "--out", str(out), "--jobs", "1")
     assert result.exit_code == 3, result.output
     check_bad_file_run(result.stderr, out)
-    assert result.stdout.startswith("analysed 6 files")
+    assert "\nanalysed 6 files" in result.stdout and result.stdout.startswith("discover ")
     # the warm run (served from the run cache) reports the same problems and exits 3 too
     again = invoke("analyze", str(tmp_path / "tree"), "--out", str(out), "--jobs", "1", "-q")
     assert again.exit_code == 3
@@ -226,7 +229,7 @@ def test_unreadable_file(tmp_path):
             "kubetorch: p/secret.go: unreadable: Permission denied",
             "kubetorch: partial: 1 file(s) could not be fully analysed",
         ]
-        rows = {r["path"]: (r["status"], r["error"]) for r in read_table(str(out), "files").to_pylist()}
+        rows = {r["file"]: (r["status"], r["error"]) for r in read_table(str(out), "files").to_pylist()}
         assert rows == {
             "p/good.go": ("ok", None),
             "p/secret.go": ("unreadable", "unreadable: Permission denied"),
@@ -281,7 +284,10 @@ def test_interrupted_write_leaves_previous_output_untouched(tmp_path, previous_r
     result = invoke("analyze", str(tmp_path / "tree"), "--out", str(out), "--no-cache", "-q")
     assert len(calls) == 2  # died while writing the second table
     assert result.exit_code == 130
-    assert result.stderr == "kubetorch: interrupted; previous output left untouched\n"
+    assert result.stderr == (
+        "kubetorch: interrupted (SIGINT); previous output left untouched, "
+        "finished work kept in the cache for the next run\n"
+    )
     assert snapshot(out) == before
     assert leftovers(tmp_path) == []
 
@@ -314,13 +320,18 @@ def test_recover_puts_back_output_moved_aside_by_a_killed_run(tmp_path):
     out = tmp_path / "out"
     backup = tmp_path / ".out.previous"
     backup.mkdir()
-    (backup / "manifest.json").write_text("{}\n")
+    (backup / "manifest.json").write_text('{"tool": "kubetorch"}\n')
     recover(str(out))  # killed between the two renames: only the backup exists
     assert sorted(os.listdir(out)) == ["manifest.json"] and not backup.exists()
     backup.mkdir()
     (backup / "stale").write_text("x\n")
-    recover(str(out))  # both exist: the new output won, the backup is dropped
+    (backup / output_mod.TEMP_MARKER).write_text("kubetorch temporary folder\n")
+    recover(str(out))  # both exist: the new output won, the backup kubetorch made is dropped
     assert sorted(os.listdir(out)) == ["manifest.json"] and not backup.exists()
+    backup.mkdir()
+    (backup / "notes").write_text("mine\n")
+    recover(str(out))  # not provably kubetorch's: left alone
+    assert (backup / "notes").read_text() == "mine\n"
 
 
 def test_read_table_of_a_folder_that_is_not_a_run(tmp_path):

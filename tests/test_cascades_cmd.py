@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from runfixtures import chain, invoke, make_run
 
@@ -24,32 +26,28 @@ def run(tmp_path):
     return make_run(str(tmp_path / "run"), CHAINS)
 
 
-def edges(output: str) -> list[tuple[str, str, str]]:
-    out = []
-    for line in output.splitlines():
-        if line[:1].isdigit() and " -> " in line:
-            depth, rest = line.split("  ", 1)
-            a, b = rest.split(":", 1)[0].split(" -> ")
-            out.append((depth, a, b))
-    return out
+def edges(*args: str) -> list[tuple[str, str, str]]:
+    r = invoke("cascades", *args, "--format", "json")
+    assert r.exit_code == 0, r.output
+    return [(str(e["depth"]), e["from_component"], e["to_component"]) for e in json.loads(r.output)]
 
 
 def test_breadth_first_with_depth(run):
     r = invoke("cascades", run, "--from", "deployment")
     assert r.exit_code == 0, r.output
-    assert r.output.splitlines()[0] == f"cascades from {DEPLOY} (depth <= 3)"
-    assert edges(r.output) == [("1", DEPLOY, RS), ("2", RS, SCHED), ("3", SCHED, KUBELET)]
-    r = invoke("cascades", run, "--from", DEPLOY, "--depth", "2")
-    assert edges(r.output) == [("1", DEPLOY, RS), ("2", RS, SCHED)]
-    assert "2 edge(s), 2 other component(s) reached" in r.output
+    assert r.output.splitlines()[0].split()[:3] == ["depth", "from_component", "sink_function"]
+    assert r.output.splitlines()[-1] == f"3 edge(s) from {DEPLOY} (depth <= 3), 3 other component(s) reached"
+    assert edges(run, "--from", "deployment") == [("1", DEPLOY, RS), ("2", RS, SCHED), ("3", SCHED, KUBELET)]
+    assert edges(run, "--from", DEPLOY, "--depth", "2") == [("1", DEPLOY, RS), ("2", RS, SCHED)]
+    r = invoke("cascades", run, "--from", DEPLOY, "--depth", "2", "--format", "csv")
+    assert r.output.splitlines()[0].startswith("depth,from_component,") and len(r.output.splitlines()) == 3
 
 
 def test_cycles_and_self_edges_stop(run):
-    r = invoke("cascades", run, "--from", "kubelet.Kubelet", "--depth", "10")
+    r = invoke("cascades", run, "--from", "kubelet.Kubelet", "--depth", "10", "--format", "json")
     assert r.exit_code == 0, r.output
-    assert edges(r.output) == [
-        ("1", KUBELET, KUBELET)
-    ]  # kubelet's pods/status patch wakes its own update handler
+    got = [(str(e["depth"]), e["from_component"], e["to_component"]) for e in json.loads(r.output)]
+    assert got == [("1", KUBELET, KUBELET)]  # kubelet's pods/status patch wakes its own update handler
 
 
 def test_walk_expands_each_component_once():
@@ -75,6 +73,4 @@ def test_ambiguous_and_unknown(run):
 
 def test_run_without_cascades_table(tmp_path):
     run = make_run(str(tmp_path / "run"), CHAINS, omit=("cascades",))
-    r = invoke("cascades", run, "--from", "replicaset")
-    assert r.exit_code == 0, r.output
-    assert edges(r.output)[0] == ("1", RS, SCHED)
+    assert edges(run, "--from", "replicaset")[0] == ("1", RS, SCHED)

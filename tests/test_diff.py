@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pyarrow.parquet as pq
 import pytest
-from runfixtures import chain, invoke, make_run
+from runfixtures import chain, invoke, make_run, step
 
-from pipeline.diff import DIFF_SCHEMA, diff_chains
+from pipeline.diff import DIFF_SCHEMA, diff_chains, step_changes
 from pipeline.history import add_run
 
 RS = "example.com/demo/rs.ReplicaSetController"
@@ -26,9 +28,14 @@ def _moved(c: dict, line_shift: int = 0, file: str | None = None) -> dict:
     return {**c, "path": path, "sink_line": c["sink_line"] + line_shift}
 
 
+HELPER = "example.com/demo/sched.helper"
+
+
 def _rerouted(c: dict) -> dict:
-    extra = {"function": "example.com/demo/sched.helper", "file": "x.go", "line": 3, "step": "call"}
-    return {**c, "path": [*c["path"][:2], extra, c["path"][2]]}
+    """One step more: a call through a helper after the write."""
+    extra = step(HELPER, "x.go", 3, "call", "call")
+    p = c["path"]
+    return {**c, "path": [p[0], p[1], extra, p[2], p[3]]}
 
 
 @pytest.fixture
@@ -48,7 +55,21 @@ def test_diff_chains_by_id():
         ("path-changed", REROUTED["chain_id"]),
     }
     changed = next(c for c in changes if c["change"] == "path-changed")
-    assert len(changed["old_path"]) == 3 and len(changed["path"]) == 4
+    assert len(changed["old_path"]) == 4 and len(changed["path"]) == 5
+
+
+def test_step_changes_added_removed_moved():
+    old = REROUTED["path"]
+    d = step_changes(old, _rerouted(REROUTED)["path"])
+    assert [(s["at"], s["function"]) for s in d["added"]] == [(3, HELPER)]
+    assert d["removed"] == [] and d["moved"] == []
+    d = step_changes(old, old[:2] + old[3:])
+    assert [s["at"] for s in d["removed"]] == [3] and not d["added"] and not d["moved"]
+    assert step_changes(old, old) == {"added": [], "removed": [], "moved": []}
+    a, b, c, e, f = (step(f"pkg.{n}", "x.go", i, "call", "call") for i, n in enumerate("abcef"))
+    d = step_changes([a, b, c, e, f], [a, c, e, b, f])  # b moved after c and e
+    assert [(s["function"], s["at"], s["was"]) for s in d["moved"]] == [("pkg.b", 4, 2)]
+    assert not d["added"] and not d["removed"]
 
 
 def test_same_run_exits_0(releases):
@@ -67,6 +88,23 @@ def test_table_groups_per_component(releases):
     assert any(line.startswith(f"  + {NEW['chain_id']}") for line in lines)
     assert any(line.startswith(f"  ~ {REROUTED['chain_id']}") for line in lines)
     assert MOVED["chain_id"] not in r.output  # moved code (file, line) is not a change
+    at = lines.index(next(line for line in lines if line.startswith(f"  ~ {REROUTED['chain_id']}")))
+    assert lines[at + 1].split() == [
+        "witness:",
+        "1",
+        "step(s)",
+        "added,",
+        "0",
+        "removed,",
+        "0",
+        "moved",
+        "(4",
+        "->",
+        "5",
+        "steps)",
+    ]
+    assert lines[at + 2].split() == ["+", "3.", "call", "sched.helper", "x.go:3"]
+    assert not any(line.strip().startswith(("was:", "now:")) for line in lines)  # no two whole paths
 
 
 def test_json(releases):
@@ -77,7 +115,24 @@ def test_json(releases):
     by = {c["component"]: c for c in doc["components"]}
     assert [c["chain_id"] for c in by[RS]["removed"]] == [GONE["chain_id"]]
     assert [c["chain_id"] for c in by[SCHED]["added"]] == [NEW["chain_id"]]
-    assert by[SCHED]["path_changed"][0]["old_path"][2]["step"] == "sink"
+    changed = by[SCHED]["path_changed"][0]
+    assert changed["old_path"][3]["kind"] == "sink"
+    assert [s["function"] for s in changed["steps"]["added"]] == [HELPER]
+
+
+def test_csv(releases, tmp_path):
+    r = invoke("diff", *releases, "--format", "csv")
+    assert r.exit_code == 1, r.output
+    rows = list(csv.DictReader(io.StringIO(r.output)))
+    assert sorted(row["change"] for row in rows) == ["added", "path-changed", "removed"]
+    changed = next(row for row in rows if row["change"] == "path-changed")
+    assert changed["steps_added"] == f"3. call {HELPER}" and changed["steps_moved"] == ""
+    out = str(tmp_path / "d.csv")
+    assert invoke("diff", *releases, "--format", "csv", "--out", out).exit_code == 1
+    assert invoke("diff", *releases, "--format", "csv", "--out", out).exit_code == 1  # its own file again
+    (tmp_path / "mine.csv").write_text("change,chain_id\n")
+    r = invoke("diff", *releases, "--format", "csv", "--out", str(tmp_path / "mine.csv"))
+    assert r.exit_code == 2 and "not written by kubetorch" in r.output
 
 
 def test_parquet(releases, tmp_path):

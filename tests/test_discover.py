@@ -367,7 +367,7 @@ def test_stat_memo_rereads_changed_files(k8s_tree):
 
 def test_stat_memo_does_not_remember_permission_errors(tmp_path, monkeypatch):
     write_files(tmp_path, {"a.go": "package a\n", "b.go": "package a\n"})
-    real_open = open
+    real_open = os.open
 
     def denied(path, *args, **kwargs):
         # what open() does on a chmod 000 file for a non-root user
@@ -375,7 +375,7 @@ def test_stat_memo_does_not_remember_permission_errors(tmp_path, monkeypatch):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(discover_mod, "open", denied, raising=False)
+    monkeypatch.setattr(discover_mod.os, "open", denied)
     first = discover(str(tmp_path))
     assert [(f.path, f.error) for f in first.problems] == [("b.go", "unreadable: Permission denied")]
     monkeypatch.undo()  # the user fixes the permissions: size, mtime and inode stay the same

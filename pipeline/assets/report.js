@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   const SVG = "http://www.w3.org/2000/svg";
-  const CHAR_W = 7.2; // 12px monospace
+  const CHAR_W = 6.7; // 11px monospace
   const MAX_LABEL = 64;
   const data = JSON.parse(document.getElementById("kubetorch-data").textContent);
   const comps = data.components;
@@ -20,38 +20,25 @@
     return text.length > MAX_LABEL ? text.slice(0, MAX_LABEL - 1) + "\u2026" : text;
   }
 
-  // A smooth path through dagre's edge points (the uniform B-spline of d3's curveBasis), so
-  // bends and self-loops read as curves rather than zig-zags.
-  function curve(points) {
-    let d = "";
-    let x0, y0, x1, y1;
-    let n = 0;
-    const f = (v) => v.toFixed(1);
-    const bez = (x, y) => {
-      d += " C" + f((2 * x0 + x1) / 3) + " " + f((2 * y0 + y1) / 3) + " " + f((x0 + 2 * x1) / 3) + " " +
-        f((y0 + 2 * y1) / 3) + " " + f((x0 + 4 * x1 + x) / 6) + " " + f((y0 + 4 * y1 + y) / 6);
-    };
-    for (const p of points) {
-      if (n === 0) {
-        d = "M" + f(p.x) + " " + f(p.y);
-        n = 1;
-      } else if (n === 1) {
-        n = 2;
-      } else {
-        if (n === 2) {
-          d += " L" + f((5 * x0 + x1) / 6) + " " + f((5 * y0 + y1) / 6);
-          n = 3;
-        }
-        bez(p.x, p.y);
-      }
-      x0 = x1; y0 = y1; x1 = p.x; y1 = p.y;
+  // Long names wrap at their own separators ("/", ".", "(") into lines of at most WRAP characters,
+  // so a five-rank chain graph fits a 1280 px window.
+  const WRAP = 21;
+  function wrap(text) {
+    const parts = clip(text).split(/(?<=[/.)])/);
+    const lines = [];
+    let line = "";
+    for (const p of parts) {
+      if (line && line.length + p.length > WRAP) { lines.push(line); line = ""; }
+      line += p;
+      while (line.length > WRAP) { lines.push(line.slice(0, WRAP)); line = line.slice(WRAP); }
     }
-    if (n === 3) bez(x1, y1);
-    if (n >= 2) d += " L" + f(x1) + " " + f(y1);
-    return d;
+    if (line) lines.push(line);
+    return lines.slice(0, 4);
   }
 
-  // Lay out nodes [{id, label, kind, title}] and edges [{from, to, label}] and draw them into `box`.
+  // Lay out nodes [{id, label, kind, title}] and edges [{from, to, label}] and draw them into
+  // `box`. Edges are straight segments through dagre's points: dagre routes every edge through
+  // dummy nodes of the ranks it crosses, so no edge runs over a node or another edge's label.
   function draw(box, nodes, edges, opts) {
     box.textContent = "";
     if (!nodes.length) {
@@ -59,23 +46,27 @@
       p.className = "empty";
       p.textContent = opts.empty || "nothing to draw";
       box.appendChild(p);
-      return;
+      return null;
     }
     // dagre misplaces self-loops in left-to-right layouts: draw those as arcs over their node,
     // with room made for them between stacked nodes.
     const loops = edges.filter((e) => e.from === e.to);
-    const room = loops.length ? 40 : 14;
+    const room = loops.length ? 44 : 16;
     const g = new dagre.graphlib.Graph({ multigraph: true });
-    g.setGraph({ rankdir: "LR", nodesep: room, ranksep: opts.ranksep || 70, edgesep: 8, marginx: 12, marginy: room });
+    g.setGraph({ rankdir: "LR", nodesep: room, ranksep: opts.ranksep || 40, edgesep: 10, marginx: 12, marginy: room });
     g.setDefaultEdgeLabel(() => ({}));
+    // a self-loop's label is written inside its node (under a ↻), where no other edge can run
+    const loopLabel = new Map(loops.filter((e) => e.label).map((e) => [e.from, e.label]));
     for (const n of nodes) {
-      const label = clip(n.label);
-      g.setNode(n.id, { label: label, width: label.length * CHAR_W + 20, height: 26, node: n });
+      const lines = wrap(n.label);
+      if (loopLabel.has(n.id)) lines.push(...wrap("\u21bb " + loopLabel.get(n.id)).slice(0, 3));
+      const width = Math.max(...lines.map((l) => l.length)) * CHAR_W + 16;
+      g.setNode(n.id, { lines: lines, width: width, height: lines.length * 14 + 10, node: n });
     }
     edges.forEach((e, i) => {
       if (e.from === e.to) return;
       const label = e.label ? clip(e.label) : "";
-      g.setEdge(e.from, e.to, { label: label, width: label.length * 6 + 4, height: label ? 14 : 0, labelpos: "c", edge: e }, "e" + i);
+      g.setEdge(e.from, e.to, { label: label, width: label ? label.length * 6 + 8 : 0, height: label ? 16 : 0, labelpos: "c", edge: e }, "e" + i);
     });
     dagre.layout(g);
     const size = g.graph();
@@ -90,30 +81,70 @@
     const m = el("marker", { id: marker, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
     el("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrowhead" }, m);
     const edgeLayer = el("g", { class: "edges" }, svg);
+    const labelLayer = el("g", { class: "edge-labels" }, svg);
     const nodeLayer = el("g", { class: "nodes" }, svg);
+    const f = (v) => v.toFixed(1);
+    // the x ranges free of any node or label (the gaps between dagre's rank columns)
+    const extents = [];
+    for (const id of g.nodes()) { const n = g.node(id); extents.push([n.x - n.width / 2, n.x + n.width / 2]); }
+    for (const ref of g.edges()) { const e = g.edge(ref); if (e.label) extents.push([e.x - e.width / 2, e.x + e.width / 2]); }
+    extents.sort((a, b) => a[0] - b[0]);
+    const columns = [];
+    for (const [a, b] of extents) {
+      if (columns.length && a <= columns[columns.length - 1][1]) columns[columns.length - 1][1] = Math.max(columns[columns.length - 1][1], b);
+      else columns.push([a, b]);
+    }
+    function gapBetween(xa, xb, k) {
+      const lo = Math.min(xa, xb), hi = Math.max(xa, xb);
+      for (let i = 0; i + 1 < columns.length; i++) {
+        const a = Math.max(columns[i][1], lo), b = Math.min(columns[i + 1][0], hi);
+        if (b - a > 4) return a + (b - a) * ((k % 5) + 1) / 6;  // spread the edges over the gap
+      }
+      return null;
+    }
+    // Each edge leaves its node's side at mid-height, runs horizontally through its own rank
+    // (where only it sits at that height), and turns vertically only in the gaps between ranks:
+    // so it never runs over a node or a label, whatever dagre's points would have cut across.
+    function route(info, from, to, k) {
+      const pts = info.points.slice(1, -1);
+      const first = pts.length ? pts[0] : to;
+      const last = pts.length ? pts[pts.length - 1] : from;
+      const out = [];
+      const right = first.x >= from.x;
+      out.push({ x: from.x + (right ? 1 : -1) * from.width / 2, y: from.y });
+      for (const q of pts) out.push(q);
+      const enterLeft = last.x <= to.x;
+      out.push({ x: to.x + (enterLeft ? -1 : 1) * to.width / 2, y: to.y });
+      const path = [out[0]];
+      for (let i = 1; i < out.length; i++) {
+        const a = out[i - 1], b = out[i];
+        const xm = Math.abs(a.y - b.y) > 0.5 ? gapBetween(a.x, b.x, k) : null;
+        if (xm !== null) path.push({ x: xm, y: a.y }, { x: xm, y: b.y });
+        path.push(b);
+      }
+      return "M" + path.map((q) => f(q.x) + " " + f(q.y)).join(" L");
+    }
+    let k = 0;
     for (const ref of g.edges()) {
       const info = g.edge(ref);
       const e = info.edge;
       const ge = el("g", { class: "edge", "data-from": e.from, "data-to": e.to }, edgeLayer);
-      el("path", { d: curve(info.points), "marker-end": "url(#" + marker + ")" }, ge);
-      if (info.label) {
-        const t = el("text", { x: info.x.toFixed(1), y: (info.y + 4).toFixed(1), class: "edge-label" }, ge);
-        t.textContent = info.label;
-      }
+      el("path", { d: route(info, g.node(e.from), g.node(e.to), k++), "marker-end": "url(#" + marker + ")" }, ge);
       if (e.title) el("title", {}, ge).textContent = e.title;
+      if (info.label) {
+        const gl = el("g", { class: "edge-label", "data-from": e.from, "data-to": e.to }, labelLayer);
+        el("rect", { class: "label-box", x: f(info.x - info.width / 2), y: f(info.y - info.height / 2), width: f(info.width), height: f(info.height) }, gl);
+        el("text", { x: f(info.x), y: f(info.y + 3.5) }, gl).textContent = info.label;
+        if (e.title) el("title", {}, gl).textContent = e.title;
+      }
     }
     for (const e of loops) {
       const info = g.node(e.from);
       const top = info.y - info.height / 2;
       const ge = el("g", { class: "edge loop", "data-from": e.from, "data-to": e.to }, edgeLayer);
-      const d = "M" + (info.x + 14).toFixed(1) + " " + top.toFixed(1) + " C" + (info.x + 34).toFixed(1) + " " +
-        (top - 26).toFixed(1) + " " + (info.x - 34).toFixed(1) + " " + (top - 26).toFixed(1) + " " +
-        (info.x - 14).toFixed(1) + " " + top.toFixed(1);
+      const d = "M" + f(info.x + 14) + " " + f(top) + " C" + f(info.x + 34) + " " + f(top - 28) + " " +
+        f(info.x - 34) + " " + f(top - 28) + " " + f(info.x - 14) + " " + f(top);
       el("path", { d: d, "marker-end": "url(#" + marker + ")" }, ge);
-      if (e.label) {
-        const t = el("text", { x: (info.x + 36).toFixed(1), y: (top - 14).toFixed(1), class: "edge-label loop-label" }, ge);
-        t.textContent = clip(e.label);
-      }
       if (e.title) el("title", {}, ge).textContent = e.title;
     }
     for (const id of g.nodes()) {
@@ -122,11 +153,13 @@
       const gn = el("g", {
         class: "node kind-" + n.kind + (n.current ? " current" : ""),
         "data-id": n.id, "data-kind": n.kind,
-        transform: "translate(" + (info.x - info.width / 2).toFixed(1) + "," + (info.y - info.height / 2).toFixed(1) + ")",
+        transform: "translate(" + f(info.x - info.width / 2) + "," + f(info.y - info.height / 2) + ")",
       }, nodeLayer);
-      el("rect", { width: info.width.toFixed(1), height: info.height, rx: 5, ry: 5 }, gn);
-      const t = el("text", { x: 10, y: 17 }, gn);
-      t.textContent = info.label;
+      el("rect", { width: f(info.width), height: info.height, rx: 5, ry: 5 }, gn);
+      const t = el("text", { x: 8, y: 16 }, gn);
+      info.lines.forEach((line, i) => {
+        el("tspan", { x: 8, y: 16 + i * 14 }, t).textContent = line;
+      });
       el("title", {}, gn).textContent = n.title || n.label;
       if (opts.onClick && n.target !== undefined) {
         gn.classList.add("clickable");
@@ -134,6 +167,7 @@
       }
     }
     box.appendChild(svg);
+    return { nodes: g.nodeCount(), edges: edges.length };
   }
 
   // dagre's layout time grows fast with edges (300 take about 2 s, 600 about 12 s): past these
@@ -146,7 +180,7 @@
     const all = whole && data.cascades.length <= MAX_WHOLE;
     const note = document.getElementById("cascade-note");
     note.textContent = whole && !all
-      ? data.cascades.length + " cascade edges are too many for one picture: showing this component's"
+      ? data.cascades.length + " cascade edges are too many for one picture: showing this component's."
       : "";
     let edges = data.cascades.filter((e) => all || e.from === current || e.to === current);
     if (edges.length > MAX_AROUND) {
@@ -163,7 +197,19 @@
         current: name === current, target: i,
       };
     });
-    return { nodes: nodes, edges: edges.map((e) => ({ from: e.from, to: e.to, label: e.label, title: e.title })) };
+    return { nodes: nodes, edges: edges.map((e) => ({ from: e.from, to: e.to, label: e.label, title: e.title, rows: e.rows })) };
+  }
+
+  // a cell whose long Go names may wrap after "/", "." and ")" (a <wbr> there; no text added)
+  function cell(row, text, cls) {
+    const td = row.insertCell();
+    const parts = String(text).split(/(?<=[/.)])/);
+    parts.forEach((part, i) => {
+      if (i) td.appendChild(document.createElement("wbr"));
+      td.appendChild(document.createTextNode(part));
+    });
+    if (cls) td.className = cls;
+    return td;
   }
 
   function chainTable(comp) {
@@ -171,8 +217,9 @@
     box.textContent = "";
     if (!comp.chains.length) return;
     const table = document.createElement("table");
+    table.className = "chains";
     const head = table.createTHead().insertRow();
-    for (const h of ["chain", "event", "handler", "shared state", "reader", "write", "sink at"]) {
+    for (const h of ["chain", "event", "handler", "shared state", "reader", "sink function", "write", "sink at"]) {
       const th = document.createElement("th");
       th.textContent = h;
       head.appendChild(th);
@@ -180,73 +227,157 @@
     const body = table.createTBody();
     for (const c of comp.chains) {
       const row = body.insertRow();
-      for (const v of [c.id, c.event, c.handler, c.state, c.reader, c.write, c.at]) row.insertCell().textContent = v;
+      row.className = "chain";
+      row.dataset.chain = c.id;
+      row.tabIndex = 0;
+      row.title = "show the witness of this chain";
+      for (const v of [c.id, c.event, c.handler, c.state, c.reader, c.sink, c.write, c.at]) cell(row, v);
+      row.addEventListener("click", () => openChain(c.id));
+      row.addEventListener("keydown", (ev) => { if (ev.key === "Enter") openChain(c.id); });
     }
     box.appendChild(table);
   }
 
-  function show(index) {
+  function witness(comp, id) {
+    const panel = document.getElementById("witness");
+    const c = comp.chains.find((x) => x.id === id);
+    document.querySelectorAll("tr.chain").forEach((r) => r.classList.toggle("selected", r.dataset.chain === id));
+    if (!c) { panel.hidden = true; return; }
+    panel.textContent = "";
+    panel.hidden = false;
+    const h = document.createElement("h3");
+    h.textContent = "Witness of chain " + c.id + ": " + c.event + " \u2192 " + c.handler + " \u2192 " + c.state +
+      " \u2192 " + c.reader + " \u2192 " + c.write + " (" + c.steps.length + " steps)";
+    panel.appendChild(h);
+    const close = document.createElement("button");
+    close.textContent = "close";
+    close.className = "close";
+    close.addEventListener("click", () => openChain(""));
+    panel.appendChild(close);
+    const ol = document.createElement("ol");
+    ol.className = "steps";
+    for (const s of c.steps) {
+      const li = document.createElement("li");
+      li.className = "step kind-" + s.kind;
+      const kind = document.createElement("span");
+      kind.className = "step-kind";
+      kind.textContent = s.kind;
+      const what = document.createElement("span");
+      what.className = "step-text";
+      // the words after the kind: "register AddEventHandler" shows "AddEventHandler" after "register"
+      const words = s.step.replace(/^return to$/, "return");
+      what.textContent = words.startsWith(s.kind) ? words.slice(s.kind.length).trim() : words;
+      const fn = document.createElement("span");
+      fn.className = "step-function";
+      fn.textContent = s.short;
+      fn.title = s.function;
+      const at = document.createElement(s.url ? "a" : "span");
+      at.className = "step-at";
+      at.textContent = s.at;
+      if (s.url) { at.href = s.url; at.target = "_blank"; at.rel = "noopener"; }
+      li.append(kind, what, fn, at);
+      if (s.snippet) {
+        const code = document.createElement("code");
+        code.textContent = s.snippet;
+        li.appendChild(code);
+      }
+      ol.appendChild(li);
+    }
+    panel.appendChild(ol);
+  }
+
+  let current = 0;
+
+  function show(index, chain) {
+    current = index;
     const comp = comps[index];
     document.getElementById("component-name").textContent = comp.name;
-    document.getElementById("component-counts").textContent =
-      comp.chains.length + " chain(s), " + comp.handlers + " handler(s), " + comp.cascades_out + " cascade edge(s) out, " + comp.cascades_in + " in";
-    draw(document.getElementById("component-graph"), comp.nodes, comp.edges, {
+    const drawn = draw(document.getElementById("component-graph"), comp.nodes, comp.edges, {
       cls: "component", title: "chains of " + comp.name, empty: "no handler or chain in this component",
     });
+    document.getElementById("component-counts").textContent =
+      comp.chains.length + " chains, " + comp.handlers + " handlers, " + comp.sinks + " sinks, " + comp.resources +
+      " resources written; " + comp.cascades_out + " cascade rows out, " + comp.cascades_in + " in. Drawn: " +
+      (drawn ? drawn.nodes + " nodes and " + drawn.edges + " edges" : "nothing") +
+      " (chains through the same event, handler, state, reader or write share its node; each chain is a row below).";
     chainTable(comp);
+    witness(comp, chain || "");
     const all = document.getElementById("all-cascades").checked;
     const cg = cascadeGraph(index, all);
     draw(document.getElementById("cascade-graph"), cg.edges.length ? cg.nodes : [], cg.edges, {
-      cls: "cascade", title: "cascades", ranksep: 90, empty: "no cascade edge into or out of this component",
+      cls: "cascade", title: "cascades", ranksep: 70, empty: "no cascade edge into or out of this component",
       onClick: (i) => select(i),
     });
-    const picker = document.getElementById("picker");
-    if (picker.value !== String(index)) picker.value = String(index);
+    const rows = cg.edges.reduce((n, e) => n + (e.rows || 1), 0);
+    document.getElementById("cascade-note").textContent += (cg.edges.length ? " Drawn: " + cg.edges.length +
+      " edges for " + rows + " cascade rows (rows between the same two components are one edge; hover it for them)." : "");
+    document.querySelectorAll("#component-list tr.component").forEach((r) => r.classList.toggle("selected", Number(r.dataset.index) === index));
   }
 
-  // The page state lives in the fragment (#c=COMPONENT&all) so a view can be linked to.
+  // The page state lives in the fragment (#c=COMPONENT&chain=ID&all) so a view can be linked to.
+  function state(index, chain) {
+    const whole = document.getElementById("all-cascades").checked ? "&all" : "";
+    const c = chain ? "&chain=" + encodeURIComponent(chain) : "";
+    history.replaceState(null, "", "#c=" + encodeURIComponent(comps[index].name) + c + whole);
+  }
+
   function select(index) {
     if (index === undefined) return;
-    const whole = document.getElementById("all-cascades").checked ? "&all" : "";
-    history.replaceState(null, "", "#c=" + encodeURIComponent(comps[index].name) + whole);
-    show(index);
+    state(index, "");
+    show(index, "");
   }
 
-  function fillPicker(filter) {
-    const picker = document.getElementById("picker");
-    const keep = picker.value;
-    picker.textContent = "";
-    comps.forEach((c, i) => {
-      if (filter && c.name.toLowerCase().indexOf(filter.toLowerCase()) < 0) return;
-      const o = document.createElement("option");
-      o.value = String(i);
-      o.textContent = c.short + "  (" + c.chains.length + " chains)";
-      o.title = c.name;
-      picker.appendChild(o);
-    });
-    if ([...picker.options].some((o) => o.value === keep)) picker.value = keep;
-    document.getElementById("picker-count").textContent = picker.options.length + " of " + comps.length + " components";
+  function openChain(id) {
+    state(current, id);
+    witness(comps[current], id);
+    if (id) document.getElementById("witness").scrollIntoView({ block: "nearest" });
+  }
+
+  const SORTS = {
+    chains: (a, b) => b.chains.length - a.chains.length,
+    sinks: (a, b) => b.sinks - a.sinks,
+    resources: (a, b) => b.resources - a.resources,
+    name: () => 0,
+  };
+
+  function fillList() {
+    const filter = document.getElementById("filter").value.toLowerCase();
+    const by = SORTS[document.getElementById("sort").value] || SORTS.chains;
+    const body = document.querySelector("#component-list tbody");
+    body.textContent = "";
+    const shown = comps.map((c, i) => i).filter((i) => !filter || comps[i].name.toLowerCase().includes(filter));
+    shown.sort((a, b) => by(comps[a], comps[b]) || comps[a].name.localeCompare(comps[b].name));
+    for (const i of shown) {
+      const c = comps[i];
+      const row = body.insertRow();
+      row.className = "component" + (i === current ? " selected" : "");
+      row.dataset.index = String(i);
+      row.title = c.name;
+      cell(row, c.short, "name");
+      cell(row, String(c.chains.length), "num");
+      cell(row, String(c.sinks), "num");
+      cell(row, String(c.resources), "num");
+      row.addEventListener("click", () => select(i));
+    }
+    document.getElementById("list-count").textContent = shown.length + " of " + comps.length + " components";
   }
 
   function initial() {
     const params = new URLSearchParams(location.hash.slice(1));
     document.getElementById("all-cascades").checked = params.has("all");
     const i = byName.get(params.get("c") || "");
-    return i === undefined ? 0 : i;
+    return [i === undefined ? 0 : i, params.get("chain") || ""];  // 0: the most chains
   }
 
   if (!comps.length) {
     document.getElementById("component-graph").textContent = "This run has no handlers or chains.";
     return;
   }
-  fillPicker("");
-  document.getElementById("picker").addEventListener("change", (ev) => select(Number(ev.target.value)));
-  document.getElementById("filter").addEventListener("input", (ev) => {
-    fillPicker(ev.target.value);
-    const picker = document.getElementById("picker");
-    if (picker.options.length && picker.selectedIndex < 0) picker.selectedIndex = 0;
-    if (picker.options.length) select(Number(picker.value));
-  });
-  document.getElementById("all-cascades").addEventListener("change", () => select(Number(document.getElementById("picker").value)));
-  show(initial());
+  document.getElementById("filter").addEventListener("input", fillList);
+  document.getElementById("sort").addEventListener("change", fillList);
+  document.getElementById("all-cascades").addEventListener("change", () => { state(current, ""); show(current, ""); });
+  const [first, chain] = initial();
+  current = first;
+  fillList();
+  show(first, chain);
 })();

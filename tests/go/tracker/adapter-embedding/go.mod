@@ -1,0 +1,3 @@
+module example.com/adapter-embedding
+
+go 1.21

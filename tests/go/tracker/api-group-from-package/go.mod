@@ -1,0 +1,3 @@
+module example.com/api-group-from-package
+
+go 1.21

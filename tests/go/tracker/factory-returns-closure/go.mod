@@ -1,0 +1,3 @@
+module example.com/factory-returns-closure
+
+go 1.21

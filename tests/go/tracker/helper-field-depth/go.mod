@@ -1,0 +1,3 @@
+module example.com/helper-field-depth
+
+go 1.21

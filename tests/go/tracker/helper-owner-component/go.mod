@@ -1,0 +1,3 @@
+module example.com/helper-owner-component
+
+go 1.21

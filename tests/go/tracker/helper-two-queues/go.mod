@@ -1,0 +1,3 @@
+module example.com/helper-two-queues
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/inprocess-handoff
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/instances-not-types
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/literal-args-guards
+
+go 1.21

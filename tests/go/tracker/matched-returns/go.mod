@@ -1,0 +1,3 @@
+module example.com/matched-returns
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/reference-not-contents
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/removal-not-data
+
+go 1.21

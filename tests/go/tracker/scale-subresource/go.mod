@@ -1,0 +1,3 @@
+module example.com/scale-subresource
+
+go 1.21

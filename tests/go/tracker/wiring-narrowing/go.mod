@@ -1,0 +1,3 @@
+module example.com/wiring-narrowing
+
+go 1.21
