@@ -14,7 +14,9 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.getcwd():
         sys.path.pop(0)
 
 if __name__ == "__main__":
-    commands = entry_points(group="console_scripts", name="kubetorch")
+    commands = list(entry_points(group="console_scripts", name="kubetorch"))
     if not commands:
         sys.exit("kubetorch: error: the kubetorch command is not installed (pip install -e .)")
-    sys.exit(next(iter(commands)).load()())
+    # an environment upgraded in place may still hold the old distribution's script: prefer ours
+    ours = [c for c in commands if c.dist is not None and c.dist.name == "kubetorch-chains"]
+    sys.exit((ours or commands)[0].load()())
