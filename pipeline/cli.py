@@ -7,6 +7,7 @@ after saying which. Tracebacks are only shown with --debug.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -402,9 +403,25 @@ _register_optional_commands()
 
 
 def run() -> None:
-    """The `kubetorch` program: the console script and `python -m kubetorch` start here."""
+    """The `kubetorch` program: the console script and `python -m kubetorch` start here.
+
+    It ends with os._exit once the command is done: everything is written and flushed by then,
+    and letting the interpreter free a run's millions of objects one by one only makes the user
+    wait (seconds on a Kubernetes tree)."""
     _AS_PROGRAM[0] = True
-    main(prog_name="kubetorch")
+    try:
+        main(prog_name="kubetorch")
+        code = 0
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            code = e.code or 0
+        else:
+            click.echo(e.code, err=True)
+            code = EXIT_ERROR
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -94,7 +94,9 @@ def signals_handled(kept: str = "", leave_at_once: bool = False) -> Iterator[Non
         yield
     finally:
         for s, h in previous.items():
-            signal.signal(s, h)
+            # a program whose command has finished ends within milliseconds (pipeline.cli.run leaves
+            # with os._exit): a signal now must neither kill it silently nor claim an interruption
+            signal.signal(s, signal.SIG_IGN if leave_at_once else h)
 
 
 def add_cleanup(cleanup: Callable[[], None]) -> None:
