@@ -12,6 +12,12 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.getcwd():
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if os.path.abspath(os.getcwd()) != here:
         sys.path.pop(0)
+        # a folder there named `kubetorch` (a checkout of this repository, say) may already have
+        # been taken for the package, as a namespace package without our __init__: forget it, so
+        # that the command imports the real one
+        for name in [m for m in sys.modules if m == "kubetorch" or m.startswith("kubetorch.")]:
+            if name != "kubetorch.__main__" and getattr(sys.modules[name], "__file__", None) is None:
+                del sys.modules[name]
 
 if __name__ == "__main__":
     commands = list(entry_points(group="console_scripts", name="kubetorch"))

@@ -337,3 +337,22 @@ def test_recover_puts_back_output_moved_aside_by_a_killed_run(tmp_path):
 def test_read_table_of_a_folder_that_is_not_a_run(tmp_path):
     with pytest.raises(OutputError, match="no table 'chains'"):
         read_table(str(tmp_path), "chains")
+
+
+@pytest.mark.parametrize("shadow", ["kubetorch", "cache", "pipeline"])
+def test_python_m_kubetorch_from_a_folder_holding_a_namesake(tmp_path, shadow):
+    """`python -m kubetorch` in a folder that holds a checkout named like one of our packages
+    (which Python would take for a namespace package) still runs this kubetorch."""
+    write_files(
+        tmp_path, {f"{shadow}/README.md": "a checkout\n", **{f"tree/{k}": v for k, v in GOOD.items()}}
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "kubetorch", "analyze", "tree", "--out", "out", "--no-cache", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert read_table(str(tmp_path / "out"), "chains").num_rows == 0
+    assert (tmp_path / "out" / "manifest.json").exists()
