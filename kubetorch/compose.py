@@ -70,10 +70,17 @@ class Entry(NamedTuple):
 
 
 class DirectAccess(NamedTuple):
-    """An entry the function's own code makes: access `access` of its summary."""
+    """An entry the function's own code makes: access `access` of its summary; `handoff`: the
+    access puts work on a queue or channel."""
 
     access: int
     hops: int = 0
+    handoff: bool = False
+
+    @property
+    def rank(self) -> tuple[bool, int]:
+        """Witnesses that show the hand-off (the push onto the queue) first, then the shortest."""
+        return (not self.handoff, self.hops)
 
 
 class CallWitness(NamedTuple):
@@ -84,6 +91,11 @@ class CallWitness(NamedTuple):
     callee: str
     selected: bool
     hops: int
+    handoff: bool = False
+
+    @property
+    def rank(self) -> tuple[bool, int]:
+        return (not self.handoff, self.hops)
 
 
 Witness = DirectAccess | CallWitness
@@ -356,17 +368,25 @@ class Composer:
         trans: dict[str, dict[Entry, Witness]] = {}
         for q, fs in functions.items():
             entries: dict[Entry, Witness] = {}
+
+            def direct(entry: Entry, k: int, via: str, entries: dict[Entry, Witness] = entries) -> None:
+                # the first access of an entry, unless a later one is the push onto a queue/channel
+                how = DirectAccess(k, 0, via.startswith("queue.") or via == "chan send")
+                old = entries.get(entry)
+                if old is None or how.rank < old.rank:
+                    entries[entry] = how
+
             for k, a in enumerate(fs.accesses):
                 if isinstance(a.root, Local):
                     if isinstance(a.loc, (GlobalVar, SharedLoc)):
-                        entries.setdefault(Entry(a.mode, Located(a.loc), None), DirectAccess(k))
+                        direct(Entry(a.mode, Located(a.loc), None), k, a.via)
                     continue
                 if (
                     isinstance(a.root, GlobalVar)
                     and self.materialize(fs, a.root, a.field) not in self.written_globals
                 ):
                     continue
-                entries.setdefault(Entry(a.mode, a.root, a.field), DirectAccess(k))
+                direct(Entry(a.mode, a.root, a.field), k, a.via)
             trans[q] = entries
         callees = self.p.callees
         for scc in self._sccs():
@@ -403,11 +423,12 @@ class Composer:
                                         reads_of_q.setdefault(k, []).append((loc, t.qname))
                                 entry = Entry(mode, sub.root, sub.field)
                                 old = mine.get(entry)
+                                new = CallWitness(k, t.qname, sub.selected, how.hops + 1, how.handoff)
                                 if old is None:
-                                    mine[entry] = CallWitness(k, t.qname, sub.selected, how.hops + 1)
+                                    mine[entry] = new
                                     changed = True
-                                elif old.hops > how.hops + 1:  # keep the shortest witness
-                                    mine[entry] = CallWitness(k, t.qname, sub.selected, how.hops + 1)
+                                elif new.rank < old.rank:  # keep the hand-off, then the shortest
+                                    mine[entry] = new
                 if settled_once:
                     break
             if settled_once or not changed:  # the last round saw every callee's final entries
@@ -872,17 +893,16 @@ class Composer:
             if (
                 sub is not None
                 and (sub.root, sub.field) == (e.root, e.field)
-                and (best is None or ce_how.hops < best)
+                and (best is None or ce_how.rank < best)
             ):
-                nxt, best = ce, ce_how.hops
+                nxt, best = ce, ce_how.rank
         return nxt
 
     def is_handoff(self, handler: str, entry: Entry) -> bool:
         """Does the handler's write end in a queue or channel (a hand-over of work to a reader)?"""
-        for q, how in self.write_trail(handler, entry):
+        for _q, how in self.write_trail(handler, entry):
             if isinstance(how, DirectAccess):
-                via = self.p.functions[q].accesses[how.access].via
-                return via.startswith("queue.") or via == "chan send"
+                return how.handoff
         return False
 
     # ------------------------------------------------------------ 5. chains
